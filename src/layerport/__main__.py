@@ -1,0 +1,5 @@
+"""``python -m layerport`` runs the command line."""
+
+from layerport.cli import main
+
+main()

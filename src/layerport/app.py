@@ -1,0 +1,104 @@
+"""Assemble the server: open the stores, make the service, mount the three faces."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from layerport.auth.principals import AccessKeys
+from layerport.auth.tokens import TokenSigner
+from layerport.bootstrap import ensure_admin_key, presign_key, token_secret
+from layerport.config import ConfigError, Settings
+from layerport.faces.blob_api import BlobFace
+from layerport.faces.ecr_api import MAX_BODY, EcrFace
+from layerport.faces.middleware import last_resort, request_id
+from layerport.service import Service
+from layerport.service.context import ServiceContext
+from layerport.store.blobs import open_blob_store
+from layerport.store.blobs.filesystem import FilesystemBlobStore
+from layerport.store.metadata import migrate
+from layerport.store.metadata.engine import create_engine
+from layerport.store.metadata.sql import SqlMetadataStore
+
+log = logging.getLogger(__name__)
+
+SERVICE = web.AppKey("service", Service)
+
+
+async def build_app(settings: Settings) -> web.Application:
+    """A ready application: schema migrated, admin key in place, faces mounted."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        metadata = SqlMetadataStore(engine)
+        admin = await ensure_admin_key(settings, metadata)
+        blob_key = await presign_key(metadata)
+        tokens = TokenSigner(await token_secret(metadata))
+    except Exception:
+        await engine.dispose()
+        raise
+    blobs = open_blob_store(
+        settings.store_url, public_url=settings.public_url, region=settings.region, key=blob_key
+    )
+    service = Service(
+        ServiceContext(
+            metadata=metadata,
+            blobs=blobs,
+            region=settings.region,
+            registry_host=settings.registry_host,
+            public_url=settings.public_url,
+            presign_expires=settings.presign_expires,
+            tokens=tokens,
+        )
+    )
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_id, last_resort])
+    app[SERVICE] = service
+    EcrFace(service, AccessKeys(metadata), settings.region).add_routes(app)
+    if isinstance(blobs, FilesystemBlobStore):
+        BlobFace(blobs, blob_key, settings.region).add_routes(app)
+
+    async def close(_app: web.Application) -> None:
+        await engine.dispose()
+
+    app.on_cleanup.append(close)
+    log.info(
+        "account %s, admin key %s (credentials in %s)",
+        settings.account_id,
+        admin.access_key_id,
+        settings.credentials_path,
+    )
+    return app
+
+
+def run(settings: Settings) -> None:
+    """Serve until interrupted; a start-up failure prints one line and exits non-zero."""
+    try:
+        asyncio.run(_checked(settings))
+    except ConfigError as exc:
+        print(f"layerport: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as exc:
+        print(f"layerport: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)
+    web.run_app(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=lambda _: print(
+            f"layerport listening on http://{settings.host}:{settings.port} "
+            f"(public URL {settings.public_url}, data in {settings.data_dir})",
+            flush=True,
+        ),
+    )
+
+
+async def _checked(settings: Settings) -> None:
+    """Open and close everything once, so bad configuration fails before listening."""
+    app = await build_app(settings)
+    for callback in app.on_cleanup:
+        await callback(app)

@@ -1,0 +1,1 @@
+"""HTTP adapters: decode a request, make one service call, encode the answer."""

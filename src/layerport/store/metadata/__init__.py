@@ -1,0 +1,223 @@
+"""The metadata store: accounts, keys, repositories, images, tags, links, uploads.
+
+:class:`MetadataStore` names only the queries the service makes.  Each method is
+one transaction; rows come back as the frozen dataclasses below.  All times are
+integer milliseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """An access key and the account it acts for."""
+
+    access_key_id: str
+    secret_access_key: str
+    account_id: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """A repository row."""
+
+    id: int
+    registry_id: str
+    name: str
+    created_ms: int
+    tag_mutability: str
+    tag_mutability_exclusions: str | None
+    scan_on_push: bool
+    encryption_type: str
+    kms_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewImage:
+    """An image to record: its manifest and everything the manifest references."""
+
+    digest: str
+    manifest: bytes
+    media_type: str
+    artifact_type: str | None
+    size: int
+    subject_digest: str | None
+    blobs: Sequence[tuple[str, str | None]]  # (digest, media type) of config and layers
+    children: Sequence[str]  # manifests an index references
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image row with its tags (sorted)."""
+
+    digest: str
+    media_type: str
+    artifact_type: str | None
+    size: int
+    pushed_ms: int
+    subject_digest: str | None
+    tags: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """An upload session: bytes received so far, and the digest once verified."""
+
+    id: str
+    repository_id: int
+    size: int
+    digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LayerAccess:
+    """The answer of the GetDownloadUrlForLayer query: what exists for one digest."""
+
+    repository_exists: bool
+    linked: bool
+    referenced: bool
+
+
+class MetadataStore(Protocol):
+    """The queries layerport's service makes of its metadata."""
+
+    # accounts and keys
+    async def ensure_account(self, account_id: str) -> None:
+        """Create the account if it does not exist."""
+        ...
+
+    async def put_access_key(self, key: AccessKey) -> None:
+        """Create or replace an access key."""
+        ...
+
+    async def get_access_key(self, access_key_id: str) -> AccessKey | None:
+        """The key with that id, or None."""
+        ...
+
+    async def server_secret(self, name: str, candidate: str) -> str:
+        """The named server secret; ``candidate`` is stored if there is none yet."""
+        ...
+
+    # repositories
+    async def create_repository(
+        self, repository: Repository, tags: Iterable[tuple[str, str]]
+    ) -> Repository | None:
+        """Insert the repository (``id`` is ignored); None when the name is taken."""
+        ...
+
+    async def get_repository(self, registry_id: str, name: str) -> Repository | None:
+        """The repository, or None."""
+        ...
+
+    async def list_repositories(
+        self, registry_id: str, names: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[Repository]:
+        """Repositories by name order, after ``after``, at most ``limit``."""
+        ...
+
+    async def delete_repository(self, repository_id: int) -> None:
+        """Delete a repository with everything in it."""
+        ...
+
+    async def count_images(self, repository_id: int) -> int:
+        """How many images the repository holds."""
+        ...
+
+    # layers
+    async def layer_access(self, registry_id: str, name: str, digest: str) -> LayerAccess:
+        """Whether the repository exists, has the blob linked, and an image references it."""
+        ...
+
+    async def linked_blob_sizes(self, repository_id: int, digests: Iterable[str]) -> dict[str, int]:
+        """Size of each of ``digests`` that is linked into the repository."""
+        ...
+
+    async def link_blob(self, repository_id: int, digest: str, size: int) -> bool:
+        """Record the blob and link it into the repository; False if already linked."""
+        ...
+
+    # images
+    async def get_image(self, repository_id: int, digest: str) -> Image | None:
+        """The image with that digest, or None."""
+        ...
+
+    async def image_digest_for_tag(self, repository_id: int, tag: str) -> str | None:
+        """The digest the tag points at, or None."""
+        ...
+
+    async def get_manifest(self, repository_id: int, digest: str) -> tuple[bytes, str] | None:
+        """The manifest bytes and media type, or None."""
+        ...
+
+    async def existing_images(self, repository_id: int, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` are images in the repository."""
+        ...
+
+    async def put_image(self, repository_id: int, image: NewImage, tag: str | None) -> None:
+        """Record the image if new and point ``tag`` at it (moving it if it exists)."""
+        ...
+
+    async def list_images(
+        self, repository_id: int, tag_status: str, after: tuple[str, str] | None, limit: int
+    ) -> list[tuple[str, str | None]]:
+        """(digest, tag) pairs: one per tag, one per untagged image; ordered, paged."""
+        ...
+
+    async def describe_images(
+        self,
+        repository_id: int,
+        digests: Sequence[str] | None,
+        tag_status: str,
+        after: str | None,
+        limit: int,
+    ) -> list[Image]:
+        """Images with their tags, by digest order, after ``after``, at most ``limit``."""
+        ...
+
+    async def parents_of(self, repository_id: int, digest: str) -> list[str]:
+        """Indexes in the repository that reference the manifest ``digest``."""
+        ...
+
+    async def delete_image(self, repository_id: int, digest: str) -> None:
+        """Delete the image, its tags and its references."""
+        ...
+
+    async def delete_tag(self, repository_id: int, tag: str) -> None:
+        """Remove one tag."""
+        ...
+
+    # uploads
+    async def create_upload(self, upload_id: str, repository_id: int) -> None:
+        """Start an upload session."""
+        ...
+
+    async def get_upload(self, repository_id: int, upload_id: str) -> Upload | None:
+        """The upload, or None."""
+        ...
+
+    async def advance_upload(self, upload_id: str, old_size: int, new_size: int) -> bool:
+        """Record new bytes if the size is still ``old_size`` (no lost race); else False."""
+        ...
+
+    async def mark_upload_verified(self, upload_id: str, digest: str) -> None:
+        """Record the verified digest before the bytes move into place."""
+        ...
+
+    async def finish_upload(
+        self, upload_id: str, repository_id: int, digest: str, size: int
+    ) -> bool:
+        """Record the blob, link it, drop the session; False if it was already linked."""
+        ...
+
+    async def upload_ids(self, repository_id: int) -> list[str]:
+        """Ids of the repository's open uploads."""
+        ...
+
+    async def delete_upload(self, upload_id: str) -> None:
+        """Drop an upload session."""
+        ...
