@@ -22,8 +22,7 @@ from layerport.service.context import (
     not_found_message,
     registry_of,
 )
-from layerport.store.metadata import Repository
-from layerport.store.metadata.sql import now_ms
+from layerport.store.metadata import Repository, now_ms
 
 _WITH_EXCLUSION = ("IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
 

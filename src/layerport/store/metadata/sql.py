@@ -6,7 +6,6 @@ present", sits in :func:`_insert_ignore`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from layerport.store.metadata import (
     NewImage,
     Repository,
     Upload,
+    now_ms,
 )
 from layerport.store.metadata.tables import (
     access_keys,
@@ -37,11 +37,6 @@ from layerport.store.metadata.tables import (
     server_secrets,
     uploads,
 )
-
-
-def now_ms() -> int:
-    """The current time in integer milliseconds since the epoch."""
-    return time.time_ns() // 1_000_000
 
 
 def _insert_ignore(conn: AsyncConnection, table: Table) -> Insert:

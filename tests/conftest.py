@@ -1,0 +1,55 @@
+"""Fixtures: a real ``layerport serve`` process and boto3 clients that talk to it over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import Server
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the session (SQLite + filesystem store in a temp dir)."""
+    instance = Server(tmp_path_factory.mktemp("server") / "data").start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[Any]:
+    """A factory for servers of a test's own (special settings, restarts)."""
+    started: list[Server] = []
+
+    def start(**env: str) -> Server:
+        instance = Server(tmp_path / f"data{len(started)}", extra_env=dict(env)).start()
+        started.append(instance)
+        return instance
+
+    yield start
+    for instance in started:
+        instance.stop()
+
+
+@pytest.fixture
+def ecr(server: Server) -> Any:
+    """A boto3 ECR client for the session server."""
+    return server.client()
+
+
+@pytest.fixture
+def repository(ecr: Any, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty repository with a unique name."""
+    stem = request.node.name.lower().replace("_", "-").strip("-")[:40].strip("-.")
+    name = f"t{next(_names)}/{stem}".rstrip("-.[]")
+    name = "".join(ch if ch.isalnum() or ch in "/-" else "-" for ch in name).strip("-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    ecr.create_repository(repositoryName=name)
+    return name
