@@ -15,6 +15,8 @@ from layerport.config import ConfigError, Settings
 from layerport.faces.blob_api import BlobFace
 from layerport.faces.ecr_api import MAX_BODY, EcrFace
 from layerport.faces.middleware import last_resort, request_id
+from layerport.faces.registry import RegistryFace
+from layerport.faces.registry.auth import BasicAuth
 from layerport.service import Service
 from layerport.service.context import ServiceContext
 from layerport.store.blobs import open_blob_store
@@ -53,11 +55,16 @@ async def build_app(settings: Settings) -> web.Application:
             public_url=settings.public_url,
             presign_expires=settings.presign_expires,
             tokens=tokens,
+            create_on_push=settings.create_on_push,
         )
     )
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_id, last_resort])
     app[SERVICE] = service
-    EcrFace(service, AccessKeys(metadata), settings.region).add_routes(app)
+    keys = AccessKeys(metadata)
+    EcrFace(service, keys, settings.region).add_routes(app)
+    RegistryFace(
+        service, service.registry, BasicAuth(tokens, keys, settings.public_url)
+    ).add_routes(app)
     if isinstance(blobs, FilesystemBlobStore):
         BlobFace(blobs, blob_key, settings.region).add_routes(app)
 

@@ -52,6 +52,7 @@ class Settings:
     store_url: URL of the blob store (``file:///path``).
     presign_expires: lifetime in seconds of pre-signed layer URLs.
     admin_access_key_id, admin_secret_access_key: fixed admin key, or None to generate one.
+    create_on_push: whether a registry push to a missing repository creates it.
     """
 
     host: str = DEFAULT_HOST
@@ -65,6 +66,7 @@ class Settings:
     presign_expires: int = DEFAULT_PRESIGN_EXPIRES
     admin_access_key_id: str | None = None
     admin_secret_access_key: str | None = None
+    create_on_push: bool = False
 
     @property
     def credentials_path(self) -> Path:
@@ -93,6 +95,7 @@ def load_settings(
     database_url: str | None = None,
     store_url: str | None = None,
     presign_expires: int | None = None,
+    create_on_push: bool | None = None,
 ) -> Settings:
     """Merge flags over ``LAYERPORT_*`` variables over defaults, and validate the result."""
     host = host or _env("HOST") or DEFAULT_HOST
@@ -135,6 +138,8 @@ def load_settings(
         raise ConfigError(
             "LAYERPORT_ADMIN_ACCESS_KEY_ID must be 16-128 upper-case letters or digits"
         )
+    if create_on_push is None:
+        create_on_push = _bool("CREATE_ON_PUSH", _env("CREATE_ON_PUSH"))
     return Settings(
         host=host,
         port=port,
@@ -147,6 +152,7 @@ def load_settings(
         presign_expires=expires,
         admin_access_key_id=key_id,
         admin_secret_access_key=secret,
+        create_on_push=create_on_push,
     )
 
 
@@ -157,6 +163,16 @@ def _int(name: str, raw: str | None, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"LAYERPORT_{name} must be a whole number, not {raw!r}") from None
+
+
+def _bool(name: str, raw: str | None) -> bool:
+    if raw is None:
+        return False
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"LAYERPORT_{name} must be true or false, not {raw!r}")
 
 
 def _default_public_url(host: str, port: int) -> str:

@@ -194,16 +194,22 @@ class AccessDeniedException(EcrError):
 
 
 #: ECR error code -> (OCI distribution-spec error code, HTTP status) for the /v2/ face.
+#: A route may override an entry where the spec names a more precise code (a manifest
+#: PUT that references a missing blob answers MANIFEST_BLOB_UNKNOWN, not BLOB_UNKNOWN).
 OCI_ERRORS: dict[str, tuple[str, int]] = {
     "RepositoryNotFoundException": ("NAME_UNKNOWN", 404),
     "LayersNotFoundException": ("BLOB_UNKNOWN", 404),
     "LayerInaccessibleException": ("BLOB_UNKNOWN", 404),
     "ImageNotFoundException": ("MANIFEST_UNKNOWN", 404),
+    "ReferencedImagesNotFoundException": ("MANIFEST_BLOB_UNKNOWN", 400),
+    "ImageDigestDoesNotMatchException": ("DIGEST_INVALID", 400),
+    "ImageTagAlreadyExistsException": ("TAG_INVALID", 400),
     "UploadNotFoundException": ("BLOB_UPLOAD_UNKNOWN", 404),
     "InvalidLayerException": ("DIGEST_INVALID", 400),
     "InvalidLayerPartException": ("BLOB_UPLOAD_INVALID", 416),
+    "EmptyUploadException": ("BLOB_UPLOAD_INVALID", 400),
     "InvalidParameterException": ("UNSUPPORTED", 400),
-    "ImageTagAlreadyExistsException": ("DENIED", 409),
+    "LimitExceededException": ("TOOMANYREQUESTS", 429),
     "AccessDeniedException": ("DENIED", 403),
     "ServerException": ("UNKNOWN", 500),
 }

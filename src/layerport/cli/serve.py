@@ -49,6 +49,12 @@ from layerport.config import ConfigError, load_settings
     help="Lifetime of pre-signed layer URLs, seconds.  [env LAYERPORT_PRESIGN_EXPIRES; "
     "default 3600]",
 )
+@click.option(
+    "--create-on-push/--no-create-on-push",
+    default=None,
+    help="Create a missing repository when an image is pushed to it.  "
+    "[env LAYERPORT_CREATE_ON_PUSH; default off, as in ECR]",
+)
 @click.option("--log-level", default="INFO", show_default=True, help="Python logging level.")
 def serve(log_level: str, **flags: object) -> None:
     """Run the registry: ECR JSON API, OCI registry API and blob downloads on one port."""

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from layerport.errors import ServerException
 from layerport.faces.ecr_api import error_response
+from layerport.faces.registry.oci import oci_error
 
 log = logging.getLogger("layerport.access")
 
@@ -56,4 +57,6 @@ async def last_resort(request: web.Request, handler: Handler) -> web.StreamRespo
         message = "layerport hit an internal error; see the server log"
         if request.method == "POST" and request.path == "/":
             return error_response(ServerException(message))
+        if request.path.startswith("/v2"):
+            return oci_error(500, "UNKNOWN", message)
         return web.Response(status=500, text=message)

@@ -16,6 +16,7 @@ from layerport.service.context import ServiceContext
 from layerport.service.image_listing import ImageListing
 from layerport.service.images import Images
 from layerport.service.layers import Layers
+from layerport.service.registry import Registry
 from layerport.service.repositories import Repositories
 from layerport.service.uploads import Uploads
 
@@ -33,6 +34,7 @@ class Service:
         self.layers = Layers(ctx)
         self.uploads = Uploads(ctx)
         self.authorization = Authorization(ctx)
+        self.registry = Registry(ctx, self.images, self.repositories)
         self.operations: dict[str, Operation] = {
             "CreateRepository": self.repositories.create_repository,
             "DescribeRepositories": self.repositories.describe_repositories,

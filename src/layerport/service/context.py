@@ -33,6 +33,7 @@ class ServiceContext:
     public_url: the proxyEndpoint of authorization tokens.
     presign_expires: lifetime of download URLs in seconds.
     tokens: signs authorization tokens.
+    create_on_push: whether a registry push to a missing repository creates it.
     """
 
     metadata: MetadataStore
@@ -42,6 +43,7 @@ class ServiceContext:
     public_url: str
     presign_expires: int
     tokens: TokenSigner
+    create_on_push: bool = False
 
 
 def registry_of(caller: Principal, registry_id: str | None, action: str, name: str = "") -> str:

@@ -185,13 +185,20 @@ class Uploads:
             "layer_digest": str(digest),
         }
 
-    async def complete(self, repository: Repository, upload_id: str, expected: Digest) -> Digest:
-        """Finish an upload whose bytes must hash to ``expected``."""
+    async def complete(
+        self, repository: Repository, upload_id: str, expected: Digest, *, registry: bool = False
+    ) -> Digest:
+        """Finish an upload whose bytes must hash to ``expected``.
+
+        ``registry`` gives the OCI registry's rules instead of ECR's: an empty blob is
+        a blob, and a blob the repository already has is a success (two clients
+        pushing one layer at once both succeed; one copy is kept).
+        """
         metadata = self.ctx.metadata
         async with self._lock(upload_id):
             upload = await self.find(repository, upload_id)
             if upload.digest is None:
-                if upload.size == 0:
+                if upload.size == 0 and not registry:
                     raise EmptyUploadException(
                         f"The upload with id '{upload_id}' does not contain any layer parts"
                     )
@@ -204,15 +211,26 @@ class Uploads:
                 linked = await metadata.linked_blob_sizes(repository.id, [str(actual)])
                 if linked:
                     await self._drop(upload_id)
+                    if registry:
+                        return actual
                     raise self._exists(repository, actual)
                 await metadata.mark_upload_verified(upload_id, str(actual))
             else:
                 actual = Digest.parse(upload.digest)
             await self.ctx.blobs.commit(upload_id, actual)
             self._hashers.pop(upload_id, None)
-            if not await metadata.finish_upload(upload_id, repository.id, str(actual), upload.size):
+            linked_now = await metadata.finish_upload(
+                upload_id, repository.id, str(actual), upload.size
+            )
+            if not linked_now and not registry:
                 raise self._exists(repository, actual)
             return actual
+
+    async def cancel(self, repository: Repository, upload_id: str) -> None:
+        """Abandon an upload and delete its bytes."""
+        async with self._lock(upload_id):
+            await self.find(repository, upload_id)
+            await self._drop(upload_id)
 
     async def _drop(self, upload_id: str) -> None:
         await self.ctx.metadata.delete_upload(upload_id)

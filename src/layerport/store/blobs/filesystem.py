@@ -93,6 +93,8 @@ class FilesystemBlobStore:
         """Rename the upload into place; if the blob already exists, drop the upload."""
         source = self.path(layout.upload_key(upload_id))
         target = self.blob_path(digest)
+        if digest == Digest.of(b"", digest.algorithm) and not source.exists():
+            source.touch()  # an upload that never received a byte has no file yet
         await asyncio.to_thread(_rename_into_place, source, target)
 
     async def discard(self, upload_id: str) -> None:

@@ -147,6 +147,10 @@ class MetadataStore(Protocol):
         """Record the blob and link it into the repository; False if already linked."""
         ...
 
+    async def unlink_blob(self, repository_id: int, digest: str) -> None:
+        """Remove a blob's link into the repository (the bytes stay until collected)."""
+        ...
+
     # images
     async def get_image(self, repository_id: int, digest: str) -> Image | None:
         """The image with that digest, or None."""
@@ -187,6 +191,16 @@ class MetadataStore(Protocol):
 
     async def parents_of(self, repository_id: int, digest: str) -> list[str]:
         """Indexes in the repository that reference the manifest ``digest``."""
+        ...
+
+    async def list_tags(self, repository_id: int, after: str | None, limit: int) -> list[str]:
+        """Tags in lexical order after ``after``, at most ``limit``."""
+        ...
+
+    async def referrers(
+        self, repository_id: int, subject: str
+    ) -> list[tuple[str, bytes, str, str | None]]:
+        """(digest, manifest, media type, artifact type) of images whose subject is ``subject``."""
         ...
 
     async def delete_image(self, repository_id: int, digest: str) -> None:

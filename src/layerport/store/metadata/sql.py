@@ -46,6 +46,12 @@ def _insert_ignore(conn: AsyncConnection, table: Table) -> Insert:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def _bytewise(engine: AsyncEngine, column: Any) -> Any:
+    """The column compared byte by byte: tags and names page in lexical order (the OCI
+    spec's), which PostgreSQL's default collation does not give; SQLite's BINARY does."""
+    return column.collate("C") if engine.dialect.name == "postgresql" else column
+
+
 # The hot path of GetDownloadUrlForLayer, built once: one indexed query.
 _LAYER_ACCESS = select(
     exists()
@@ -180,9 +186,10 @@ class SqlMetadataStore:
         query = select(repositories).where(repositories.c.registry_id == registry_id)
         if names is not None:
             query = query.where(repositories.c.name.in_(list(names)))
+        name = _bytewise(self.engine, repositories.c.name)
         if after is not None:
-            query = query.where(repositories.c.name > after)
-        query = query.order_by(repositories.c.name).limit(limit)
+            query = query.where(name > after)
+        query = query.order_by(name).limit(limit)
         async with self.engine.connect() as conn:
             return [_repository(row) for row in await conn.execute(query)]
 
@@ -232,6 +239,16 @@ class SqlMetadataStore:
         """Record the blob and link it; False when the repository already had it."""
         async with self.engine.begin() as conn:
             return await self._link(conn, repository_id, digest, size)
+
+    async def unlink_blob(self, repository_id: int, digest: str) -> None:
+        """Remove the blob's link into the repository."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(repository_blobs).where(
+                    repository_blobs.c.repository_id == repository_id,
+                    repository_blobs.c.digest == digest,
+                )
+            )
 
     @staticmethod
     async def _link(conn: AsyncConnection, repository_id: int, digest: str, size: int) -> bool:
@@ -430,6 +447,31 @@ class SqlMetadataStore:
                 )
             )
             return [row.image_digest for row in rows]
+
+    async def list_tags(self, repository_id: int, after: str | None, limit: int) -> list[str]:
+        """Tags in lexical (byte) order after ``after``."""
+        tag = _bytewise(self.engine, image_tags.c.tag)
+        query = select(image_tags.c.tag).where(image_tags.c.repository_id == repository_id)
+        if after is not None:
+            query = query.where(tag > after)
+        query = query.order_by(tag).limit(limit)
+        async with self.engine.connect() as conn:
+            return [row.tag for row in await conn.execute(query)]
+
+    async def referrers(
+        self, repository_id: int, subject: str
+    ) -> list[tuple[str, bytes, str, str | None]]:
+        """Images whose subject is ``subject``, by digest."""
+        query = (
+            select(images.c.digest, images.c.manifest, images.c.media_type, images.c.artifact_type)
+            .where(images.c.repository_id == repository_id, images.c.subject_digest == subject)
+            .order_by(images.c.digest)
+        )
+        async with self.engine.connect() as conn:
+            return [
+                (row.digest, bytes(row.manifest), row.media_type, row.artifact_type)
+                for row in await conn.execute(query)
+            ]
 
     async def delete_image(self, repository_id: int, digest: str) -> None:
         """Delete the image; tags and references cascade."""

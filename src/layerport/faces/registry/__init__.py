@@ -1,0 +1,88 @@
+"""The registry face: the OCI Distribution API on ``/v2/``, as docker, skopeo and oras speak it.
+
+Every request is authenticated the way ECR does it (Basic, user ``AWS``, an
+authorization token as password), routed from the right-hand end of the path,
+and answered by one small handler; service errors become the spec's
+``{"errors": [...]}`` bodies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from layerport.errors import EcrError
+from layerport.faces.registry import blobs, discovery, manifests, uploads
+from layerport.faces.registry.auth import BasicAuth, Unauthenticated
+from layerport.faces.registry.context import Call
+from layerport.faces.registry.oci import API_VERSION, from_ecr, oci_error
+from layerport.faces.registry.routes import BadName, parse
+from layerport.service import Service
+from layerport.service.registry import Registry
+
+Handler = Callable[[Call], Awaitable[web.StreamResponse]]
+
+#: (route kind, method) -> handler: everything the face serves, in one table.
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("manifest", "GET"): manifests.get_manifest,
+    ("manifest", "HEAD"): manifests.head_manifest,
+    ("manifest", "PUT"): manifests.put_manifest,
+    ("manifest", "DELETE"): manifests.delete_manifest,
+    ("blob", "GET"): blobs.get_blob,
+    ("blob", "HEAD"): blobs.head_blob,
+    ("blob", "DELETE"): blobs.delete_blob,
+    ("upload", "POST"): uploads.start_upload,
+    ("upload", "PATCH"): uploads.patch_upload,
+    ("upload", "PUT"): uploads.put_upload,
+    ("upload", "GET"): uploads.upload_status,
+    ("upload", "DELETE"): uploads.cancel_upload,
+    ("tags", "GET"): discovery.list_tags,
+    ("catalog", "GET"): discovery.catalog,
+    ("referrers", "GET"): discovery.referrers,
+}
+
+
+class RegistryFace:
+    """``/v2/``.
+
+    service: the ECR operations (layers, uploads, images).
+    registry: the registry-only operations.
+    auth: checks Basic credentials.
+    """
+
+    def __init__(self, service: Service, registry: Registry, auth: BasicAuth) -> None:
+        self.service = service
+        self.registry = registry
+        self.auth = auth
+
+    def add_routes(self, app: web.Application) -> None:
+        """Mount every ``/v2`` path on one dispatcher."""
+        app.router.add_route("*", "/v2", self.handle)
+        app.router.add_route("*", "/v2/{tail:.*}", self.handle)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Authenticate, route, call the handler, map errors."""
+        try:
+            caller = await self.auth.principal(request)
+        except Unauthenticated as refused:
+            return refused.response
+        try:
+            route = parse(request.match_info.get("tail", ""))
+        except BadName as bad:
+            return oci_error(400, "NAME_INVALID", f"invalid repository name {str(bad)!r}")
+        if route is None:
+            return oci_error(404, "NOT_FOUND", "no such registry API route")
+        if route.kind == "base":
+            return web.json_response({}, headers=API_VERSION)
+        handler = HANDLERS.get((route.kind, request.method))
+        if handler is None:
+            return oci_error(405, "UNSUPPORTED", f"{request.method} is not supported here")
+        call = Call(request, caller, route.name, route.ref, self.service, self.registry)
+        try:
+            return await handler(call)
+        except EcrError as error:
+            response = from_ecr(error)
+            if request.method == "HEAD":  # a HEAD answer carries no body
+                return web.Response(status=response.status, headers=API_VERSION)
+            return response

@@ -1,0 +1,71 @@
+"""Registry-face authentication as ECR does it: HTTP Basic, user ``AWS``, token as password.
+
+A missing or unusable ``Authorization`` gets ``401`` with a ``Basic`` challenge
+(clients that only speak Bearer break on ECR too); an expired token gets
+ECR's ``403 DENIED`` message.  The token's access key must still be active,
+so deleting a key stops its tokens at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from layerport.auth.principals import AccessKeys, Principal
+from layerport.auth.tokens import USERNAME, TokenError, TokenSigner
+from layerport.faces.registry.oci import oci_error
+
+
+class Unauthenticated(Exception):
+    """The request may not proceed; ``response`` says why in the spec's terms."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class BasicAuth:
+    """Checks ``Authorization: Basic`` against authorization tokens.
+
+    tokens: verifies token signatures and expiry.
+    keys: confirms the token's access key is still active.
+    realm: the ``realm`` of the challenge (the public URL).
+    """
+
+    def __init__(self, tokens: TokenSigner, keys: AccessKeys, realm: str) -> None:
+        self.tokens = tokens
+        self.keys = keys
+        self.challenge = f'Basic realm="{realm}/",service="ecr.amazonaws.com"'
+
+    def _refuse(self, message: str) -> Unauthenticated:
+        return Unauthenticated(
+            oci_error(401, "UNAUTHORIZED", message, headers={"WWW-Authenticate": self.challenge})
+        )
+
+    async def principal(self, request: web.Request) -> Principal:
+        """The caller the request's token speaks for."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "basic" or not credentials:
+            raise self._refuse("Not Authorized")
+        try:
+            user, sep, password = (
+                base64.b64decode(credentials, validate=True).decode().partition(":")
+            )
+        except (binascii.Error, UnicodeDecodeError):
+            raise self._refuse("Not Authorized") from None
+        if not sep or user != USERNAME:
+            raise self._refuse("Not Authorized")
+        try:
+            claims = self.tokens.verify(password, datetime.now(UTC))
+        except TokenError as exc:
+            if "expired" in str(exc):
+                raise Unauthenticated(oci_error(403, "DENIED", str(exc))) from None
+            raise self._refuse("Not Authorized") from None
+        key = await self.keys.get(claims.access_key_id)
+        if key is None or key.account_id != claims.account_id:
+            raise self._refuse("Not Authorized")
+        return Principal(account_id=key.account_id, access_key_id=key.access_key_id)
