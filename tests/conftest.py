@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Server
+from tests.support import Server, registry_login
 
 _names = itertools.count()
 
@@ -53,3 +53,9 @@ def repository(ecr: Any, request: pytest.FixtureRequest) -> str:
         name = name.replace("--", "-")
     ecr.create_repository(repositoryName=name)
     return name
+
+
+@pytest.fixture
+def registry_auth(server: Server) -> tuple[str, str]:
+    """Basic credentials for the session server's ``/v2/`` (user ``AWS``, a fresh token)."""
+    return registry_login(server)

@@ -75,7 +75,12 @@ class Server:
             AWS_CONFIG_FILE=os.devnull,
             AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         )
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR"):
+        for name in (
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_ECR",
+        ):
             env.pop(name, None)
         return env
 
@@ -143,6 +148,15 @@ class Server:
         }
         options.update(overrides)
         return boto3.client("ecr", **options)
+
+
+def registry_login(server: Server) -> tuple[str, str]:
+    """(username, password) for ``/v2/``, from GetAuthorizationToken as ``docker login`` uses."""
+    import base64
+
+    token = server.client().get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    user, _, password = base64.b64decode(token).decode().partition(":")
+    return user, password
 
 
 @dataclass
