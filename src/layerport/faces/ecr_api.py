@@ -84,7 +84,13 @@ class EcrFace:
     async def handle(self, request: web.Request) -> web.Response:
         """Authenticate, decode, validate, call, encode."""
         try:
-            body = await request.read()
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise InvalidParameterException(
+                    f"The request body exceeds the {MAX_BODY} bytes a request may carry "
+                    f"(a 20 MiB layer part, base64-encoded)"
+                ) from None
             caller = await self.authenticate(request, body)
             operation, params = self.decode(request, body)
             result = await self.service.call(operation, caller, params)

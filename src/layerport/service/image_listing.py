@@ -93,10 +93,12 @@ class ImageListing:
                 )
             digests: list[str] = []
             for ident in image_ids:
-                digest, problem = await self.images.resolve(repository, ident)
+                digest, _ = await self.images.resolve(repository, ident)
                 if digest is None:
-                    shown = ", ".join(
-                        f"{k}:'{v}'" for k, v in (problem or {}).get("image_id", ident).items()
+                    # ECR shows both members, 'null' for an absent one.
+                    shown = (
+                        f"imageDigest:'{ident.get('image_digest') or 'null'}', "
+                        f"imageTag:'{ident.get('image_tag') or 'null'}'"
                     )
                     raise ImageNotFoundException(
                         f"The image with imageId {{{shown}}} does not exist within the "

@@ -173,7 +173,9 @@ class Images:
 
     async def _check_tag(self, repository: Repository, digest: str, tag: str | None) -> None:
         metadata = self.ctx.metadata
-        where = f"the repository with name '{repository.name}' in the registry with id " + (
+        # ECR's wording: "… in the repository with name 'x' in registry with id '123'".
+        where = (
+            f"the repository with name '{repository.name}' in registry with id "
             f"'{repository.registry_id}'"
         )
         if tag is None:
@@ -188,9 +190,11 @@ class Images:
                 f"Image with digest '{digest}' and tag '{tag}' already exists in {where}"
             )
         if current is not None and tag_is_immutable(repository, tag):
+            # ECR's words for IMMUTABLE; the *_WITH_EXCLUSION modes make single tags immutable.
+            what = "repository" if repository.tag_mutability == "IMMUTABLE" else "tag"
             raise ImageTagAlreadyExistsException(
                 f"The image tag '{tag}' already exists in the '{repository.name}' repository "
-                f"and cannot be overwritten because the tag is immutable."
+                f"and cannot be overwritten because the {what} is immutable."
             )
 
     async def resolve(
@@ -306,7 +310,7 @@ class Images:
                     failure(
                         ident,
                         "ImageReferencedByManifestList",
-                        f"Requested image referenced by manifest list: {parents}",
+                        f"Requested image referenced by manifest list: [{', '.join(parents)}]",
                     )
                 )
                 continue

@@ -43,7 +43,7 @@ class Layers:
             raise RepositoryNotFoundException(not_found_message(repository_name, registry))
         if not access.linked:
             raise LayersNotFoundException(
-                f"The layer with digest '{digest}' does not exist in {where}"
+                f"The layer with digest '{digest}' does not exist within {where}"
             )
         if not access.referenced:
             raise LayerInaccessibleException(
