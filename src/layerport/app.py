@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -43,9 +44,19 @@ async def build_app(settings: Settings) -> web.Application:
     except Exception:
         await engine.dispose()
         raise
-    blobs = open_blob_store(
-        settings.store_url, public_url=settings.public_url, region=settings.region, key=blob_key
-    )
+    resources = contextlib.AsyncExitStack()
+    try:
+        blobs = await resources.enter_async_context(
+            open_blob_store(
+                settings.store_url,
+                public_url=settings.public_url,
+                region=settings.region,
+                key=blob_key,
+            )
+        )
+    except BaseException:
+        await engine.dispose()
+        raise
     service = Service(
         ServiceContext(
             metadata=metadata,
@@ -69,6 +80,7 @@ async def build_app(settings: Settings) -> web.Application:
         BlobFace(blobs, blob_key, settings.region).add_routes(app)
 
     async def close(_app: web.Application) -> None:
+        await resources.aclose()
         await engine.dispose()
 
     app.on_cleanup.append(close)

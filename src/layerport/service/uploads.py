@@ -26,7 +26,7 @@ from layerport.errors import (
     UploadNotFoundException,
 )
 from layerport.service.context import ServiceContext, find_repository, parse_digest
-from layerport.store.blobs import UploadOffsetError
+from layerport.store.blobs import UploadOffsetError, UploadSealed
 from layerport.store.metadata import Repository, Upload
 
 #: The part size ECR asks clients to use (its quota allows 5 to 10 MiB parts).
@@ -146,6 +146,8 @@ class Uploads:
 
             try:
                 size = await self.ctx.blobs.append(upload_id, offset, hashed())
+            except UploadSealed:
+                raise self._bad_part(repository, upload, "The upload is being completed") from None
             except UploadOffsetError as lost:
                 # Bytes the metadata counted were lost (a crash before fsync): rewind to
                 # what is really stored, so the client can resume from there.
@@ -154,7 +156,7 @@ class Uploads:
                 raise self._bad_part(
                     repository,
                     Upload(upload.id, upload.repository_id, lost.stored, None),
-                    "Bytes of this upload were lost",
+                    "The upload's stored bytes end elsewhere",
                 ) from None
             await self.ctx.metadata.advance_upload(upload_id, offset, size)
             if running is not None and running.size == size:

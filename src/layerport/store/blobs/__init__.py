@@ -6,6 +6,7 @@ exist, is metadata and lives in the metadata store.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +22,10 @@ class UploadOffsetError(Exception):
     def __init__(self, stored: int) -> None:
         super().__init__(f"upload holds {stored} bytes")
         self.stored = stored
+
+
+class UploadSealed(UploadOffsetError):
+    """The upload was sealed for completion and takes no more bytes."""
 
 
 class BlobStore(Protocol):
@@ -63,13 +68,23 @@ class BlobStore(Protocol):
         ...
 
 
-def open_blob_store(url: str, *, public_url: str, region: str, key: PresignKey) -> BlobStore:
-    """Open the store a ``--store`` URL names (``file:///path``)."""
+@contextlib.asynccontextmanager
+async def open_blob_store(
+    url: str, *, public_url: str, region: str, key: PresignKey
+) -> AsyncIterator[BlobStore]:
+    """Open the store a ``--store`` URL names: ``file:///path`` or ``s3://bucket/prefix?…``."""
     from layerport.config import ConfigError
     from layerport.store.blobs.filesystem import FilesystemBlobStore
+    from layerport.store.blobs.s3 import open_s3_store
 
     parts = urlsplit(url)
     if parts.scheme == "file":
         root = Path(unquote(parts.netloc + parts.path))
-        return FilesystemBlobStore(root, public_url=public_url, region=region, key=key)
-    raise ConfigError(f"--store {url!r}: unsupported scheme {parts.scheme!r} (use file://)")
+        yield FilesystemBlobStore(root, public_url=public_url, region=region, key=key)
+    elif parts.scheme == "s3":
+        async with open_s3_store(url, region) as store:
+            yield store
+    else:
+        raise ConfigError(
+            f"--store {url!r}: unsupported scheme {parts.scheme!r} (file:// or s3://)"
+        )
