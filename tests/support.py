@@ -22,6 +22,16 @@ SECRET_ACCESS_KEY = "layerport-test-secret-0123456789abcdefgh"
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
 BIN = Path(sys.executable).parent
+#: What the layerport server uses to reach the test S3 server (moto accepts any key).
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "s3test", "AWS_SECRET_ACCESS_KEY": "s3test-secret"}
+POSTGRES_DSN = os.environ.get("LAYERPORT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+def interop_missing(message: str) -> None:
+    """Skip for a missing outside tool or service; fail instead when CI requires interop."""
+    if os.environ.get("LAYERPORT_REQUIRE_INTEROP") == "1":
+        pytest.fail(f"{message}, and LAYERPORT_REQUIRE_INTEROP=1")
+    pytest.skip(message)
 
 
 def free_port() -> int:
@@ -35,10 +45,8 @@ def require_tool(name: str) -> str:
     """The path of an outside tool; skip without it (fail when CI requires interop)."""
     path = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     if path is None:
-        message = f"{name} is not installed"
-        if os.environ.get("LAYERPORT_REQUIRE_INTEROP") == "1":
-            pytest.fail(f"{message}, and LAYERPORT_REQUIRE_INTEROP=1")
-        pytest.skip(message)
+        interop_missing(f"{name} is not installed")
+        raise AssertionError("unreachable")
     return path
 
 
@@ -53,6 +61,8 @@ class Server:
     account_id: str = ACCOUNT_ID
     access_key_id: str = ACCESS_KEY_ID
     secret_access_key: str = SECRET_ACCESS_KEY
+    database: str | None = None
+    store: str | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -91,21 +101,27 @@ class Server:
             LAYERPORT_ADMIN_ACCESS_KEY_ID=self.access_key_id,
             LAYERPORT_ADMIN_SECRET_ACCESS_KEY=self.secret_access_key,
         )
+        env.update(S3_CREDENTIALS)
         env.update(self.extra_env)
+        command = [
+            str(BIN / "layerport"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--region",
+            self.region,
+            "--account-id",
+            self.account_id,
+        ]
+        if self.database:
+            command += ["--database", self.database]
+        if self.store:
+            command += ["--store", self.store]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                str(BIN / "layerport"),
-                "serve",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--region",
-                self.region,
-                "--account-id",
-                self.account_id,
-            ],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -240,3 +256,92 @@ def push_image(
         kwargs["imageTag"] = tag
     image = ecr.put_image(**kwargs)["image"]
     return PushedImage(image["imageId"]["imageDigest"], layer_digests, config_digest, manifest)
+
+
+class S3Server:
+    """A moto S3 server process on a free loopback port (a real S3 API over HTTP)."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> S3Server:
+        """Start moto_server and wait until it answers."""
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"moto_server did not start: {self.log.read_text()}")
+
+    def client(self) -> Any:
+        """A boto3 S3 client for this server."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def bucket(self, name: str) -> str:
+        """Create a bucket; return a layerport ``--store`` URL for a prefix in it."""
+        self.client().create_bucket(Bucket=name)
+        return f"s3://{name}/layerport?endpoint_url={self.url}"
+
+    def stop(self) -> None:
+        """Stop the process."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        self.process = None
+
+
+def postgres_database(name: str) -> str:
+    """Create an empty PostgreSQL database; return its URL (skip without PostgreSQL)."""
+    import asyncio
+
+    import asyncpg
+
+    async def create() -> None:
+        conn = await asyncpg.connect(f"{POSTGRES_DSN}/postgres", timeout=5)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(create())
+    except (OSError, asyncpg.PostgresError) as exc:
+        interop_missing(f"PostgreSQL at {POSTGRES_DSN} is not usable: {exc}")
+    return f"{POSTGRES_DSN}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    """Drop a database made by :func:`postgres_database`."""
+    import asyncio
+
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(f"{POSTGRES_DSN}/postgres", timeout=5)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
