@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
+import os
+import signal
 import sys
 
 from aiohttp import web
@@ -81,6 +85,7 @@ async def build_app(settings: Settings) -> web.Application:
 
     async def close(_app: web.Application) -> None:
         await resources.aclose()
+        metadata.close()
         await engine.dispose()
 
     app.on_cleanup.append(close)
@@ -94,26 +99,77 @@ async def build_app(settings: Settings) -> web.Application:
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted; a start-up failure prints one line and exits non-zero."""
+    """Serve until interrupted; a start-up failure prints one line and exits non-zero.
+
+    With ``workers`` > 1 the process forks that many servers sharing the port
+    (SO_REUSEPORT); they share nothing but the stores, as replicas do.
+    """
     try:
         asyncio.run(_checked(settings))
     except ConfigError as exc:
         print(f"layerport: {exc}", file=sys.stderr)
         sys.exit(2)
-    except Exception as exc:
+    except Exception as exc:  # any failure: one clear line instead of a traceback
         print(f"layerport: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)
+    if settings.workers == 1:
+        _serve(settings, announce=True)
+        return
+    children = []
+    for index in range(settings.workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            _die_with_parent()
+            _serve(settings, announce=index == 0, reuse_port=True)
+            os._exit(0)
+        children.append(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        os.waitpid(child, 0)
+
+
+def _serve(settings: Settings, *, announce: bool, reuse_port: bool = False) -> None:
+    def show(_: str) -> None:
+        if announce:
+            print(
+                f"layerport listening on http://{settings.host}:{settings.port} "
+                f"(public URL {settings.public_url}, data in {settings.data_dir}, "
+                f"{settings.workers} worker{'s' if settings.workers > 1 else ''})",
+                flush=True,
+            )
+
     web.run_app(
         build_app(settings),
         host=settings.host,
         port=settings.port,
         access_log=None,
-        print=lambda _: print(
-            f"layerport listening on http://{settings.host}:{settings.port} "
-            f"(public URL {settings.public_url}, data in {settings.data_dir})",
-            flush=True,
-        ),
+        print=show,
+        reuse_port=reuse_port or None,
+        loop=_new_loop(),
     )
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (it is a dependency on Linux and macOS), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - e.g. Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to stop a worker when its parent dies, even by SIGKILL."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 async def _checked(settings: Settings) -> None:

@@ -53,6 +53,7 @@ class Settings:
     presign_expires: lifetime in seconds of pre-signed layer URLs.
     admin_access_key_id, admin_secret_access_key: fixed admin key, or None to generate one.
     create_on_push: whether a registry push to a missing repository creates it.
+    workers: server processes sharing the port.
     """
 
     host: str = DEFAULT_HOST
@@ -67,6 +68,7 @@ class Settings:
     admin_access_key_id: str | None = None
     admin_secret_access_key: str | None = None
     create_on_push: bool = False
+    workers: int = 1
 
     @property
     def credentials_path(self) -> Path:
@@ -96,6 +98,7 @@ def load_settings(
     store_url: str | None = None,
     presign_expires: int | None = None,
     create_on_push: bool | None = None,
+    workers: int | None = None,
 ) -> Settings:
     """Merge flags over ``LAYERPORT_*`` variables over defaults, and validate the result."""
     host = host or _env("HOST") or DEFAULT_HOST
@@ -138,6 +141,9 @@ def load_settings(
         raise ConfigError(
             "LAYERPORT_ADMIN_ACCESS_KEY_ID must be 16-128 upper-case letters or digits"
         )
+    workers = workers if workers is not None else _int("WORKERS", _env("WORKERS"), 1)
+    if not 1 <= workers <= 64:
+        raise ConfigError(f"--workers must be 1..64, not {workers}")
     if create_on_push is None:
         create_on_push = _bool("CREATE_ON_PUSH", _env("CREATE_ON_PUSH"))
     return Settings(
@@ -153,6 +159,7 @@ def load_settings(
         admin_access_key_id=key_id,
         admin_secret_access_key=secret,
         create_on_push=create_on_push,
+        workers=workers,
     )
 
 

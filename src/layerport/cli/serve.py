@@ -55,6 +55,11 @@ from layerport.config import ConfigError, load_settings
     help="Create a missing repository when an image is pushed to it.  "
     "[env LAYERPORT_CREATE_ON_PUSH; default off, as in ECR]",
 )
+@click.option(
+    "--workers",
+    type=int,
+    help="Server processes sharing the port.  [env LAYERPORT_WORKERS; default 1]",
+)
 @click.option("--log-level", default="INFO", show_default=True, help="Python logging level.")
 def serve(log_level: str, **flags: object) -> None:
     """Run the registry: ECR JSON API, OCI registry API and blob downloads on one port."""

@@ -63,11 +63,14 @@ class FilesystemBlobStore:
         try:
             buffer = bytearray()
             async for chunk in chunks:
+                if not buffer and len(chunk) >= WRITE_BUFFER:
+                    await asyncio.to_thread(handle.write, chunk)  # big pieces: no copy
+                    continue
                 buffer += chunk
                 if len(buffer) >= WRITE_BUFFER:
-                    await asyncio.to_thread(handle.write, bytes(buffer))
+                    await asyncio.to_thread(handle.write, buffer)
                     buffer.clear()
-            return await asyncio.to_thread(_finish, handle, bytes(buffer))
+            return await asyncio.to_thread(_finish, handle, buffer)
         finally:
             handle.close()
 
@@ -135,7 +138,7 @@ def _open_at(path: Path, offset: int):  # type: ignore[no-untyped-def]  # a raw 
     return handle
 
 
-def _finish(handle, tail: bytes) -> int:  # type: ignore[no-untyped-def]
+def _finish(handle, tail: bytes | bytearray) -> int:  # type: ignore[no-untyped-def]
     if tail:
         handle.write(tail)
     handle.flush()

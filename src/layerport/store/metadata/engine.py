@@ -29,7 +29,11 @@ def create_engine(url: str) -> AsyncEngine:
     """An async engine with the settings each backend needs to be safe and fast."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # A fixed pool: each aiosqlite connection is a thread, and overflow connections
+        # would be opened and closed (with their PRAGMAs) on every burst.
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=8, max_overflow=0, pool_timeout=60
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

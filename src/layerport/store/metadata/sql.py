@@ -6,6 +6,7 @@ present", sits in :func:`_insert_ignore`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -86,11 +87,48 @@ def _repository(row: Any) -> Repository:
     )
 
 
+class _SqliteHotReader:
+    """GetDownloadUrlForLayer's one query on a plain read-only sqlite3 connection.
+
+    Through aiosqlite a query costs several hand-offs to a worker thread; an
+    indexed SQLite lookup costs tens of microseconds, so on the hot path it runs
+    inline.  WAL readers never wait for the writer, and autocommit makes every
+    query see the latest committed state.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        compiled = _LAYER_ACCESS.compile(dialect=engine.dialect)
+        self._sql = compiled.string
+        self._order = tuple(compiled.positiontup or ())
+        path = engine.url.database or ""
+        self._conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA busy_timeout=5000")
+
+    def layer_access(self, registry_id: str, name: str, digest: str) -> tuple[int, int] | None:
+        values = {"registry_id": registry_id, "name": name, "digest": digest}
+        row = self._conn.execute(self._sql, [values[key] for key in self._order]).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class SqlMetadataStore:
     """:class:`~layerport.store.metadata.MetadataStore` on an ``AsyncEngine``."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        file_backed = engine.url.database not in (None, "", ":memory:")
+        self._hot = (
+            _SqliteHotReader(engine) if engine.dialect.name == "sqlite" and file_backed else None
+        )
+
+    def close(self) -> None:
+        """Release what the store holds outside the engine."""
+        if self._hot is not None:
+            self._hot.close()
 
     # --- accounts and keys ------------------------------------------------------------
     async def ensure_account(self, account_id: str) -> None:
@@ -209,6 +247,11 @@ class SqlMetadataStore:
     # --- layers -----------------------------------------------------------------------
     async def layer_access(self, registry_id: str, name: str, digest: str) -> LayerAccess:
         """One indexed query: repository, link and reference for a digest."""
+        if self._hot is not None:
+            found = self._hot.layer_access(registry_id, name, digest)
+            if found is None:
+                return LayerAccess(repository_exists=False, linked=False, referenced=False)
+            return LayerAccess(True, bool(found[0]), bool(found[1]))
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
