@@ -25,7 +25,12 @@ from layerport.errors import (
     RepositoryNotFoundException,
 )
 from layerport.service import manifests
-from layerport.service.context import ServiceContext, find_repository, not_found_message
+from layerport.service.context import (
+    ServiceContext,
+    find_repository,
+    not_found_message,
+    registry_of,
+)
 from layerport.service.images import TAG, Images
 from layerport.service.repositories import Repositories
 from layerport.store.metadata import Repository
@@ -78,14 +83,16 @@ class Registry:
 
     async def blob_size(self, caller: Principal, name: str, digest: Digest) -> int:
         """Size of a blob linked into the repository (HEAD answers from metadata)."""
-        repository = await self.repository(caller, name, "BatchCheckLayerAvailability")
-        sizes = await self.ctx.metadata.linked_blob_sizes(repository.id, [str(digest)])
-        if str(digest) not in sizes:
+        registry = registry_of(caller, None, "BatchCheckLayerAvailability", name)
+        exists, size = await self.ctx.metadata.blob_in_repository(registry, name, str(digest))
+        if not exists:
+            raise RepositoryNotFoundException(not_found_message(name, registry))
+        if size is None:
             raise LayersNotFoundException(
                 f"The layer with digest '{digest}' does not exist in the repository with name "
-                f"'{name}' in the registry with id '{repository.registry_id}'"
+                f"'{name}' in the registry with id '{registry}'"
             )
-        return sizes[str(digest)]
+        return size
 
     async def mount(self, caller: Principal, name: str, digest: Digest, source: str) -> bool:
         """Link a blob of another repository of the caller's into ``name``; False if it can't."""
@@ -101,12 +108,31 @@ class Registry:
 
     async def manifest(self, caller: Principal, name: str, reference: str) -> StoredManifest:
         """The manifest a tag or digest names in the repository."""
-        repository = await self.repository(caller, name, "BatchGetImage")
-        digest = await self._resolve(repository, reference)
-        stored = await self.ctx.metadata.get_manifest(repository.id, digest)
-        if stored is None:
-            raise self._unknown(repository, reference)
-        return StoredManifest(digest, stored[1], stored[0])
+        registry = registry_of(caller, None, "BatchGetImage", name)
+        if is_digest(reference):
+            try:
+                digest = str(Digest.parse(reference))
+            except InvalidDigest:
+                digest = None
+            exists, found = (
+                await self.ctx.metadata.manifest_for(registry, name, digest=digest)
+                if digest
+                else (True, None)
+            )
+        else:
+            exists, found = (
+                await self.ctx.metadata.manifest_for(registry, name, tag=reference)
+                if TAG.fullmatch(reference)
+                else (True, None)
+            )
+        if not exists:
+            raise RepositoryNotFoundException(not_found_message(name, registry))
+        if found is None:
+            raise ImageNotFoundException(
+                f"The image with reference '{reference}' does not exist within the repository "
+                f"with name '{name}' in the registry with id '{registry}'"
+            )
+        return StoredManifest(found[0], found[2], found[1])
 
     async def _resolve(self, repository: Repository, reference: str) -> str:
         if is_digest(reference):
@@ -153,6 +179,8 @@ class Registry:
         if not is_digest(reference):
             await self.ctx.metadata.delete_tag(repository.id, reference)
             return
+        if await self.ctx.metadata.get_image(repository.id, digest) is None:
+            raise self._unknown(repository, reference)  # the spec: already gone is 404
         parents = await self.ctx.metadata.parents_of(repository.id, digest)
         if parents:
             raise AccessDeniedException(

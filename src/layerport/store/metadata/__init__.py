@@ -139,6 +139,18 @@ class MetadataStore(Protocol):
         """Whether the repository exists, has the blob linked, and an image references it."""
         ...
 
+    async def blob_in_repository(
+        self, registry_id: str, name: str, digest: str
+    ) -> tuple[bool, int | None]:
+        """(repository exists, size of the blob if linked into it), in one query."""
+        ...
+
+    async def manifest_for(
+        self, registry_id: str, name: str, *, digest: str | None = None, tag: str | None = None
+    ) -> tuple[bool, tuple[str, bytes, str] | None]:
+        """(repository exists, (digest, manifest, media type) if found), in one query."""
+        ...
+
     async def linked_blob_sizes(self, repository_id: int, digests: Iterable[str]) -> dict[str, int]:
         """Size of each of ``digests`` that is linked into the repository."""
         ...

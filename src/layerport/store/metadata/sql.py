@@ -73,6 +73,73 @@ _LAYER_ACCESS = select(
 )
 
 
+# The registry face's pull path, one indexed query each.  Outer joins tell "no such
+# repository" (no row) from "no such blob or manifest" (a row of NULLs).
+_BLOB_IN_REPOSITORY = (
+    select(repositories.c.id, blobs.c.size)
+    .select_from(
+        repositories.outerjoin(
+            repository_blobs,
+            and_(
+                repository_blobs.c.repository_id == repositories.c.id,
+                repository_blobs.c.digest == bindparam("digest"),
+            ),
+        ).outerjoin(blobs, blobs.c.digest == repository_blobs.c.digest)
+    )
+    .where(
+        repositories.c.registry_id == bindparam("registry_id"),
+        repositories.c.name == bindparam("name"),
+    )
+)
+
+_MANIFEST_BY_DIGEST = (
+    select(repositories.c.id, images.c.digest, images.c.manifest, images.c.media_type)
+    .select_from(
+        repositories.outerjoin(
+            images,
+            and_(
+                images.c.repository_id == repositories.c.id,
+                images.c.digest == bindparam("digest"),
+            ),
+        )
+    )
+    .where(
+        repositories.c.registry_id == bindparam("registry_id"),
+        repositories.c.name == bindparam("name"),
+    )
+)
+
+_MANIFEST_BY_TAG = (
+    select(repositories.c.id, images.c.digest, images.c.manifest, images.c.media_type)
+    .select_from(
+        repositories.outerjoin(
+            image_tags,
+            and_(
+                image_tags.c.repository_id == repositories.c.id,
+                image_tags.c.tag == bindparam("tag"),
+            ),
+        ).outerjoin(
+            images,
+            and_(
+                images.c.repository_id == repositories.c.id,
+                images.c.digest == image_tags.c.image_digest,
+            ),
+        )
+    )
+    .where(
+        repositories.c.registry_id == bindparam("registry_id"),
+        repositories.c.name == bindparam("name"),
+    )
+)
+
+_HOT = {
+    "layer_access": _LAYER_ACCESS,
+    "blob_in_repository": _BLOB_IN_REPOSITORY,
+    "manifest_by_digest": _MANIFEST_BY_DIGEST,
+    "manifest_by_tag": _MANIFEST_BY_TAG,
+}
+
+
 def _repository(row: Any) -> Repository:
     return Repository(
         id=row.id,
@@ -88,28 +155,31 @@ def _repository(row: Any) -> Repository:
 
 
 class _SqliteHotReader:
-    """GetDownloadUrlForLayer's one query on a plain read-only sqlite3 connection.
+    """The pull path's point queries on a plain read-only sqlite3 connection.
 
     Through aiosqlite a query costs several hand-offs to a worker thread; an
-    indexed SQLite lookup costs tens of microseconds, so on the hot path it runs
-    inline.  WAL readers never wait for the writer, and autocommit makes every
-    query see the latest committed state.
+    indexed SQLite lookup costs tens of microseconds, so on the hot paths
+    (GetDownloadUrlForLayer, blob HEAD, manifest GET) it runs inline.  WAL
+    readers never wait for the writer, and autocommit makes every query see the
+    latest committed state.  The statements are the same SQLAlchemy ones the
+    PostgreSQL path runs, compiled once.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
-        compiled = _LAYER_ACCESS.compile(dialect=engine.dialect)
-        self._sql = compiled.string
-        self._order = tuple(compiled.positiontup or ())
+        self._compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for name, statement in _HOT.items():
+            compiled = statement.compile(dialect=engine.dialect)
+            self._compiled[name] = (compiled.string, tuple(compiled.positiontup or ()))
         path = engine.url.database or ""
         self._conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
         )
         self._conn.execute("PRAGMA busy_timeout=5000")
 
-    def layer_access(self, registry_id: str, name: str, digest: str) -> tuple[int, int] | None:
-        values = {"registry_id": registry_id, "name": name, "digest": digest}
-        row = self._conn.execute(self._sql, [values[key] for key in self._order]).fetchone()
-        return None if row is None else (row[0], row[1])
+    def fetchone(self, name: str, values: dict[str, str]) -> tuple[Any, ...] | None:
+        sql, order = self._compiled[name]
+        row = self._conn.execute(sql, [values[key] for key in order]).fetchone()
+        return None if row is None else tuple(row)
 
     def close(self) -> None:
         self._conn.close()
@@ -245,22 +315,48 @@ class SqlMetadataStore:
         return int(count or 0)
 
     # --- layers -----------------------------------------------------------------------
+    async def _hot_row(self, name: str, values: dict[str, str]) -> tuple[Any, ...] | None:
+        """One of the hot point queries: inline on SQLite, through the engine elsewhere."""
+        if self._hot is not None:
+            return self._hot.fetchone(name, values)
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_HOT[name], values)).first()
+        return None if row is None else tuple(row)
+
     async def layer_access(self, registry_id: str, name: str, digest: str) -> LayerAccess:
         """One indexed query: repository, link and reference for a digest."""
-        if self._hot is not None:
-            found = self._hot.layer_access(registry_id, name, digest)
-            if found is None:
-                return LayerAccess(repository_exists=False, linked=False, referenced=False)
-            return LayerAccess(True, bool(found[0]), bool(found[1]))
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    _LAYER_ACCESS, {"registry_id": registry_id, "name": name, "digest": digest}
-                )
-            ).first()
+        row = await self._hot_row(
+            "layer_access", {"registry_id": registry_id, "name": name, "digest": digest}
+        )
         if row is None:
             return LayerAccess(repository_exists=False, linked=False, referenced=False)
-        return LayerAccess(True, bool(row.linked), bool(row.referenced))
+        return LayerAccess(True, bool(row[0]), bool(row[1]))
+
+    async def blob_in_repository(
+        self, registry_id: str, name: str, digest: str
+    ) -> tuple[bool, int | None]:
+        """(repository exists, size of the blob if linked into it) in one query."""
+        row = await self._hot_row(
+            "blob_in_repository", {"registry_id": registry_id, "name": name, "digest": digest}
+        )
+        if row is None:
+            return False, None
+        return True, None if row[1] is None else int(row[1])
+
+    async def manifest_for(
+        self, registry_id: str, name: str, *, digest: str | None = None, tag: str | None = None
+    ) -> tuple[bool, tuple[str, bytes, str] | None]:
+        """(repository exists, (digest, manifest, media type) if found) in one query."""
+        values = {"registry_id": registry_id, "name": name}
+        if digest is not None:
+            row = await self._hot_row("manifest_by_digest", {**values, "digest": digest})
+        else:
+            row = await self._hot_row("manifest_by_tag", {**values, "tag": tag or ""})
+        if row is None:
+            return False, None
+        if row[1] is None:
+            return True, None
+        return True, (str(row[1]), bytes(row[2]), str(row[3]))
 
     async def linked_blob_sizes(self, repository_id: int, digests: Iterable[str]) -> dict[str, int]:
         """Size of each of ``digests`` linked into the repository."""
