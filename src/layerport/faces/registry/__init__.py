@@ -72,8 +72,11 @@ class RegistryFace:
         except BadName as bad:
             return oci_error(400, "NAME_INVALID", f"invalid repository name {str(bad)!r}")
         if route is None:
-            return oci_error(404, "NOT_FOUND", "no such registry API route")
+            # The spec allows only its own codes in an error body; NOT_FOUND is not one.
+            return oci_error(404, "UNSUPPORTED", "no such registry API route")
         if route.kind == "base":
+            if request.method not in ("GET", "HEAD"):
+                return oci_error(405, "UNSUPPORTED", f"{request.method} is not supported here")
             return web.json_response({}, headers=API_VERSION)
         handler = HANDLERS.get((route.kind, request.method))
         if handler is None:

@@ -23,7 +23,8 @@ def _page_args(call: Call) -> tuple[int | None, str | None] | web.Response:
         except ValueError:
             limit = -1
         if limit < 0:
-            return oci_error(400, "PAGINATION_NUMBER_INVALID", f"n={query['n']!r} is not valid")
+            # UNSUPPORTED: the spec's codes are the only ones allowed (no PAGINATION_*).
+            return oci_error(400, "UNSUPPORTED", f"n={query['n']!r} is not a valid page size")
     return limit, query.get("last") or None
 
 

@@ -7,10 +7,11 @@ import json
 from aiohttp import web
 
 from layerport.errors import EcrError
+from layerport.faces.registry.blobs import parse_digest
 from layerport.faces.registry.context import Call
 from layerport.faces.registry.oci import API_VERSION, from_ecr, oci_error
 from layerport.service import manifests
-from layerport.service.registry import StoredManifest
+from layerport.service.registry import StoredManifest, is_digest
 
 #: The image manifest cap of ECR (the model's ImageManifest max).
 MAX_MANIFEST = 4 * 1024 * 1024
@@ -49,6 +50,14 @@ async def _negotiate(call: Call, stored: StoredManifest) -> StoredManifest | web
     )
 
 
+def _bad_digest(call: Call) -> web.Response | None:
+    """DIGEST_INVALID for a reference meant as a digest (it has a ``:``) that is not one."""
+    if not is_digest(call.ref):
+        return None
+    parsed = parse_digest(call.ref)
+    return parsed if isinstance(parsed, web.Response) else None
+
+
 def _headers(stored: StoredManifest) -> dict[str, str]:
     return {
         **API_VERSION,
@@ -60,6 +69,8 @@ def _headers(stored: StoredManifest) -> dict[str, str]:
 
 async def get_manifest(call: Call) -> web.StreamResponse:
     """The manifest bytes exactly as pushed."""
+    if (bad := _bad_digest(call)) is not None:
+        return bad
     chosen = await _negotiate(call, await call.registry.manifest(call.caller, call.name, call.ref))
     if isinstance(chosen, web.Response):
         return chosen
@@ -68,6 +79,8 @@ async def get_manifest(call: Call) -> web.StreamResponse:
 
 async def head_manifest(call: Call) -> web.StreamResponse:
     """GET's headers without the body."""
+    if _bad_digest(call) is not None:
+        return web.Response(status=400, headers=API_VERSION)
     chosen = await _negotiate(call, await call.registry.manifest(call.caller, call.name, call.ref))
     if isinstance(chosen, web.Response):
         return web.Response(status=chosen.status, headers=API_VERSION)
@@ -79,6 +92,8 @@ async def head_manifest(call: Call) -> web.StreamResponse:
 async def put_manifest(call: Call) -> web.StreamResponse:
     """Store a manifest; 201 with its digest (and OCI-Subject for a referrer)."""
     request = call.request
+    if (bad := _bad_digest(call)) is not None:
+        return bad
     if (request.content_length or 0) > MAX_MANIFEST:
         return oci_error(413, "SIZE_INVALID", f"manifests are limited to {MAX_MANIFEST} bytes")
     raw = await request.content.read(MAX_MANIFEST + 1)
@@ -103,5 +118,7 @@ async def put_manifest(call: Call) -> web.StreamResponse:
 
 async def delete_manifest(call: Call) -> web.StreamResponse:
     """Delete by digest (the image) or by tag (only the tag); 202."""
+    if (bad := _bad_digest(call)) is not None:
+        return bad
     await call.registry.delete_manifest(call.caller, call.name, call.ref)
     return web.Response(status=202, headers=API_VERSION)
