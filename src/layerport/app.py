@@ -23,6 +23,7 @@ from layerport.faces.middleware import last_resort, request_id
 from layerport.faces.registry import RegistryFace
 from layerport.faces.registry.auth import BasicAuth
 from layerport.service import Service
+from layerport.service.access import Access
 from layerport.service.context import ServiceContext
 from layerport.store.blobs import open_blob_store
 from layerport.store.blobs.filesystem import FilesystemBlobStore
@@ -70,6 +71,8 @@ async def build_app(settings: Settings) -> web.Application:
             public_url=settings.public_url,
             presign_expires=settings.presign_expires,
             tokens=tokens,
+            access=Access(metadata, settings.region),
+            default_account=settings.account_id,
             create_on_push=settings.create_on_push,
         )
     )

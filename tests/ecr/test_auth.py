@@ -175,7 +175,7 @@ def test_another_accounts_registry_is_refused(
     # then
     assert code_of(excinfo) == "AccessDeniedException"
     message = error_of(excinfo)[1]
-    assert f"arn:aws:ecr:*:{OTHER_ACCOUNT}:" in message
+    assert f"arn:aws:ecr:us-east-1:{OTHER_ACCOUNT}:repository/" in message
     assert "is not authorized to perform: ecr:" in message
 
 

@@ -13,10 +13,39 @@ KEY_CACHE_SECONDS = 5.0
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: the account it acts in and the key it used."""
+    """A caller: the account it acts in, the key it used, and the user behind the key.
+
+    ``user_name`` is None for the account's root (its admin key); an anonymous
+    caller (a registry pull with no credentials) has empty ids.
+    """
 
     account_id: str
     access_key_id: str
+    user_name: str | None = None
+    anonymous: bool = False
+
+    @classmethod
+    def nobody(cls) -> Principal:
+        """The anonymous caller."""
+        return cls(account_id="", access_key_id="", anonymous=True)
+
+    @classmethod
+    def of(cls, key: AccessKey) -> Principal:
+        """The principal an access key speaks for."""
+        return cls(key.account_id, key.access_key_id, key.user_name)
+
+    @property
+    def is_root(self) -> bool:
+        """Whether this is an account root, which may do anything in its own account."""
+        return not self.anonymous and self.user_name is None
+
+    @property
+    def arn(self) -> str:
+        """``arn:aws:iam::<account>:root`` or ``…:user/<name>``; empty when anonymous."""
+        if self.anonymous:
+            return ""
+        suffix = "root" if self.user_name is None else f"user/{self.user_name}"
+        return f"arn:aws:iam::{self.account_id}:{suffix}"
 
 
 class AccessKeys:

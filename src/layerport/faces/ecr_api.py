@@ -126,7 +126,7 @@ class EcrFace:
             )
         except sigv4.SigV4Error as exc:
             raise _SIGV4_ERRORS[exc.kind](exc.message) from None
-        return Principal(account_id=key.account_id, access_key_id=key.access_key_id)
+        return Principal.of(key)
 
     def decode(self, request: web.Request, body: bytes) -> tuple[str, dict[str, Any]]:
         """The operation name and its snake_case keyword arguments."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from layerport.auth.principals import Principal
-from layerport.service.context import ServiceContext
+from layerport.service.context import ServiceContext, authorize
 
 
 class Authorization:
@@ -23,6 +23,7 @@ class Authorization:
         The token works for every registry the principal can reach, as ECR's does,
         so each entry carries the same token.
         """
+        await authorize(self.ctx, caller, None, "GetAuthorizationToken")
         token, expires_at = self.ctx.tokens.issue(
             caller.access_key_id, caller.account_id, datetime.now(UTC)
         )

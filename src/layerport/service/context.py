@@ -13,10 +13,10 @@ from layerport.auth.principals import Principal
 from layerport.auth.tokens import TokenSigner
 from layerport.digest import Digest, InvalidDigest
 from layerport.errors import (
-    AccessDeniedException,
     InvalidParameterException,
     RepositoryNotFoundException,
 )
+from layerport.service.access import Access
 from layerport.store.blobs import BlobStore
 from layerport.store.metadata import MetadataStore, Repository
 
@@ -33,6 +33,8 @@ class ServiceContext:
     public_url: the proxyEndpoint of authorization tokens.
     presign_expires: lifetime of download URLs in seconds.
     tokens: signs authorization tokens.
+    access: decides whether a caller may perform an action.
+    default_account: the registry an anonymous caller addresses.
     create_on_push: whether a registry push to a missing repository creates it.
     """
 
@@ -43,31 +45,43 @@ class ServiceContext:
     public_url: str
     presign_expires: int
     tokens: TokenSigner
+    access: Access
+    default_account: str
     create_on_push: bool = False
 
 
-def registry_of(caller: Principal, registry_id: str | None, action: str, name: str = "") -> str:
-    """The registry a request addresses: the caller's own unless another is named.
+def registry_of(ctx: ServiceContext, caller: Principal, registry_id: str | None) -> str:
+    """The registry a request addresses: the one named, else the caller's own.
 
-    Cross-account access needs repository policies, which layerport does not
-    have yet, so another account's registry is refused the way IAM refuses it.
+    An anonymous caller (a registry pull without credentials) addresses the
+    default account's registry.
     """
-    if registry_id is None or registry_id == caller.account_id:
-        return caller.account_id
-    resource = f"repository/{name}" if name else "*"
-    raise AccessDeniedException(
-        f"User: {caller.access_key_id} is not authorized to perform: ecr:{action} on resource: "
-        f"arn:aws:ecr:*:{registry_id}:{resource} because no resource-based policy allows the "
-        f"ecr:{action} action"
-    )
+    if registry_id:
+        return registry_id
+    return ctx.default_account if caller.anonymous else caller.account_id
+
+
+async def authorize(
+    ctx: ServiceContext,
+    caller: Principal,
+    registry_id: str | None,
+    action: str,
+    name: str | None = None,
+) -> str:
+    """The addressed registry, once the caller may perform ``action`` on ``name`` in it."""
+    registry = registry_of(ctx, caller, registry_id)
+    if not Access.trusted(caller, registry):
+        await ctx.access.check(caller, action, registry, name)
+    return registry
 
 
 async def find_repository(
     ctx: ServiceContext, caller: Principal, registry_id: str | None, name: str, action: str
 ) -> Repository:
-    """The addressed repository, or RepositoryNotFoundException in ECR's words."""
-    registry = registry_of(caller, registry_id, action, name)
+    """The addressed repository once ``action`` is allowed on it; else ECR's exception."""
+    registry = registry_of(ctx, caller, registry_id)
     repository = await ctx.metadata.get_repository(registry, name)
+    await ctx.access.check(caller, action, registry, name, repository)
     if repository is None:
         raise RepositoryNotFoundException(not_found_message(name, registry))
     return repository

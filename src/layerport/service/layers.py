@@ -19,10 +19,10 @@ from layerport.errors import (
 )
 from layerport.service.context import (
     ServiceContext,
+    authorize,
     find_repository,
     not_found_message,
     parse_digest,
-    registry_of,
 )
 
 
@@ -36,7 +36,9 @@ class Layers:
         self, caller: Principal, registry_id: str | None, repository_name: str, digest: Digest
     ) -> str:
         """The pre-signed URL of a referenced layer; the registry face redirects to it."""
-        registry = registry_of(caller, registry_id, "GetDownloadUrlForLayer", repository_name)
+        registry = await authorize(
+            self.ctx, caller, registry_id, "GetDownloadUrlForLayer", repository_name
+        )
         access = await self.ctx.metadata.layer_access(registry, repository_name, str(digest))
         where = f"the repository with name '{repository_name}' in the registry with id '{registry}'"
         if not access.repository_exists:

@@ -27,6 +27,7 @@ from layerport.errors import (
 from layerport.service import manifests
 from layerport.service.context import (
     ServiceContext,
+    authorize,
     find_repository,
     not_found_message,
     registry_of,
@@ -71,11 +72,13 @@ class Registry:
 
     async def repository_for_push(self, caller: Principal, name: str, action: str) -> Repository:
         """The repository to push into, created first when create-on-push is on."""
-        existing = await self.ctx.metadata.get_repository(caller.account_id, name)
-        if existing is not None:
+        registry = registry_of(self.ctx, caller, None)
+        existing = await self.ctx.metadata.get_repository(registry, name)
+        if existing is not None or not self.ctx.create_on_push:
+            await self.ctx.access.check(caller, action, registry, name, existing)
+            if existing is None:
+                raise RepositoryNotFoundException(not_found_message(name, registry))
             return existing
-        if not self.ctx.create_on_push:
-            raise RepositoryNotFoundException(not_found_message(name, caller.account_id))
         # Losing a race with another push that created it is fine: use theirs.
         with contextlib.suppress(RepositoryAlreadyExistsException):
             await self.repositories.create_repository(caller, repository_name=name)
@@ -83,7 +86,7 @@ class Registry:
 
     async def blob_size(self, caller: Principal, name: str, digest: Digest) -> int:
         """Size of a blob linked into the repository (HEAD answers from metadata)."""
-        registry = registry_of(caller, None, "BatchCheckLayerAvailability", name)
+        registry = await authorize(self.ctx, caller, None, "BatchCheckLayerAvailability", name)
         exists, size = await self.ctx.metadata.blob_in_repository(registry, name, str(digest))
         if not exists:
             raise RepositoryNotFoundException(not_found_message(name, registry))
@@ -97,8 +100,14 @@ class Registry:
     async def mount(self, caller: Principal, name: str, digest: Digest, source: str) -> bool:
         """Link a blob of another repository of the caller's into ``name``; False if it can't."""
         target = await self.repository_for_push(caller, name, "InitiateLayerUpload")
-        origin = await self.ctx.metadata.get_repository(caller.account_id, source)
+        origin = await self.ctx.metadata.get_repository(target.registry_id, source)
         if origin is None:
+            return False
+        try:  # only from a repository the caller may read
+            await self.ctx.access.check(
+                caller, "GetDownloadUrlForLayer", origin.registry_id, origin.name, origin
+            )
+        except AccessDeniedException:
             return False
         sizes = await self.ctx.metadata.linked_blob_sizes(origin.id, [str(digest)])
         if str(digest) not in sizes:
@@ -108,7 +117,7 @@ class Registry:
 
     async def manifest(self, caller: Principal, name: str, reference: str) -> StoredManifest:
         """The manifest a tag or digest names in the repository."""
-        registry = registry_of(caller, None, "BatchGetImage", name)
+        registry = await authorize(self.ctx, caller, None, "BatchGetImage", name)
         if is_digest(reference):
             try:
                 digest = str(Digest.parse(reference))
@@ -221,8 +230,10 @@ class Registry:
     ) -> tuple[list[str], bool]:
         """Repository names of the caller's registry after ``last``; and whether more follow."""
         page = min(limit if limit is not None else MAX_PAGE, MAX_PAGE)
-        rows = await self.ctx.metadata.list_repositories(caller.account_id, None, last, page + 1)
-        return [row.name for row in rows[:page]], len(rows) > page
+        registry = registry_of(self.ctx, caller, None)
+        rows = await self.ctx.metadata.list_repositories(registry, None, last, page + 1)
+        shown = [row.name for row in rows[:page] if await self.repositories.visible(caller, row)]
+        return shown, len(rows) > page
 
     async def referrers(
         self, caller: Principal, name: str, digest: Digest, artifact_type: str | None

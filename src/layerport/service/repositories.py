@@ -7,6 +7,7 @@ from typing import Any
 
 from layerport.auth.principals import Principal
 from layerport.errors import (
+    AccessDeniedException,
     InvalidParameterException,
     RepositoryAlreadyExistsException,
     RepositoryNotEmptyException,
@@ -15,6 +16,7 @@ from layerport.errors import (
 from layerport.service.context import (
     DEFAULT_PAGE,
     ServiceContext,
+    authorize,
     decode_token,
     encode_token,
     find_repository,
@@ -70,7 +72,9 @@ class Repositories:
         encryption_configuration: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create an empty repository."""
-        registry = registry_of(caller, registry_id, "CreateRepository", repository_name)
+        registry = await authorize(
+            self.ctx, caller, registry_id, "CreateRepository", repository_name
+        )
         mutability = image_tag_mutability or "MUTABLE"
         filters = image_tag_mutability_exclusion_filters or []
         if mutability in _WITH_EXCLUSION and not filters:
@@ -128,7 +132,7 @@ class Repositories:
         max_results: int | None = None,
     ) -> dict[str, Any]:
         """List repositories, or describe the named ones (all of which must exist)."""
-        registry = registry_of(caller, registry_id, "DescribeRepositories")
+        registry = registry_of(self.ctx, caller, registry_id)
         if repository_names is not None:
             if next_token is not None or max_results is not None:
                 raise InvalidParameterException(
@@ -140,17 +144,35 @@ class Repositories:
             )
             found = {row.name: row for row in rows}
             for name in repository_names:
+                await self.ctx.access.check(
+                    caller, "DescribeRepositories", registry, name, found.get(name)
+                )
                 if name not in found:
                     raise RepositoryNotFoundException(not_found_message(name, registry))
             ordered = [found[name] for name in dict.fromkeys(repository_names)]
             return {"repositories": [self.describe(row) for row in ordered]}
+        if registry != caller.account_id:
+            # Another account's registry can be listed by name only, where its
+            # repository policies allow; a blanket listing is refused as IAM does.
+            await self.ctx.access.check(caller, "DescribeRepositories", registry, None)
         limit = max_results or DEFAULT_PAGE
         after = decode_token(next_token)
         rows = await self.ctx.metadata.list_repositories(registry, None, after, limit + 1)
-        out: dict[str, Any] = {"repositories": [self.describe(row) for row in rows[:limit]]}
+        shown = [row for row in rows[:limit] if await self.visible(caller, row)]
+        out: dict[str, Any] = {"repositories": [self.describe(row) for row in shown]}
         if len(rows) > limit:
             out["next_token"] = encode_token(rows[limit - 1].name)
         return out
+
+    async def visible(self, caller: Principal, repository: Repository) -> bool:
+        """Whether a listing shows the repository to the caller (those it may describe)."""
+        try:
+            await self.ctx.access.check(
+                caller, "DescribeRepositories", repository.registry_id, repository.name, repository
+            )
+        except AccessDeniedException:
+            return False
+        return True
 
     async def delete_repository(
         self,

@@ -68,4 +68,4 @@ class BasicAuth:
         key = await self.keys.get(claims.access_key_id)
         if key is None or key.account_id != claims.account_id:
             raise self._refuse("Not Authorized")
-        return Principal(account_id=key.account_id, access_key_id=key.access_key_id)
+        return Principal.of(key)

@@ -26,6 +26,7 @@ class AccessKey:
     secret_access_key: str
     account_id: str
     active: bool
+    user_name: str | None = None  # None: the account's root
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Repository:
     scan_on_push: bool
     encryption_type: str
     kms_key: str | None
+    policy: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Upload:
     repository_id: int
     size: int
     digest: str | None
+    parts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,10 @@ class MetadataStore(Protocol):
         """The named server secret; ``candidate`` is stored if there is none yet."""
         ...
 
+    async def user_policies(self, account_id: str, user_name: str) -> list[str]:
+        """The policy documents attached to a user."""
+        ...
+
     # repositories
     async def create_repository(
         self, repository: Repository, tags: Iterable[tuple[str, str]]
@@ -128,6 +135,18 @@ class MetadataStore(Protocol):
 
     async def delete_repository(self, repository_id: int) -> None:
         """Delete a repository with everything in it."""
+        ...
+
+    async def set_repository_policy(self, repository_id: int, policy: str | None) -> None:
+        """Attach (or, with None, remove) the repository policy."""
+        ...
+
+    async def repository_tags(self, repository_id: int) -> dict[str, str]:
+        """The repository's resource tags."""
+        ...
+
+    async def count_uploads(self, account_id: str) -> int:
+        """Open uploads in all of the account's repositories."""
         ...
 
     async def count_images(self, repository_id: int) -> int:
@@ -233,7 +252,7 @@ class MetadataStore(Protocol):
         ...
 
     async def advance_upload(self, upload_id: str, old_size: int, new_size: int) -> bool:
-        """Record new bytes if the size is still ``old_size`` (no lost race); else False."""
+        """Record new bytes (one more part) if the size is still ``old_size``; else False."""
         ...
 
     async def mark_upload_verified(self, upload_id: str, digest: str) -> None:

@@ -37,6 +37,7 @@ from layerport.store.metadata.tables import (
     repository_tags,
     server_secrets,
     uploads,
+    user_policies,
 )
 
 
@@ -151,6 +152,7 @@ def _repository(row: Any) -> Repository:
         scan_on_push=bool(row.scan_on_push),
         encryption_type=row.encryption_type,
         kms_key=row.kms_key,
+        policy=row.policy,
     )
 
 
@@ -219,6 +221,7 @@ class SqlMetadataStore:
                     access_key_id=key.access_key_id,
                     secret_access_key=key.secret_access_key,
                     account_id=key.account_id,
+                    user_name=key.user_name,
                     active=key.active,
                     created_ms=now_ms(),
                 )
@@ -234,7 +237,24 @@ class SqlMetadataStore:
             ).first()
         if row is None:
             return None
-        return AccessKey(row.access_key_id, row.secret_access_key, row.account_id, bool(row.active))
+        return AccessKey(
+            row.access_key_id,
+            row.secret_access_key,
+            row.account_id,
+            bool(row.active),
+            row.user_name,
+        )
+
+    async def user_policies(self, account_id: str, user_name: str) -> list[str]:
+        """The policy documents attached to a user."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(user_policies.c.document).where(
+                    user_policies.c.account_id == account_id,
+                    user_policies.c.user_name == user_name,
+                )
+            )
+            return [row.document for row in rows]
 
     async def server_secret(self, name: str, candidate: str) -> str:
         """The named server secret, storing ``candidate`` first if there is none."""
@@ -305,6 +325,35 @@ class SqlMetadataStore:
         """Delete the repository; its images, tags, links and uploads cascade."""
         async with self.engine.begin() as conn:
             await conn.execute(delete(repositories).where(repositories.c.id == repository_id))
+
+    async def set_repository_policy(self, repository_id: int, policy: str | None) -> None:
+        """Attach or remove the repository policy."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(repositories).where(repositories.c.id == repository_id).values(policy=policy)
+            )
+
+    async def repository_tags(self, repository_id: int) -> dict[str, str]:
+        """The repository's resource tags."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(repository_tags.c.key, repository_tags.c.value).where(
+                    repository_tags.c.repository_id == repository_id
+                )
+            )
+            return {row.key: row.value for row in rows}
+
+    async def count_uploads(self, account_id: str) -> int:
+        """Open uploads in all of the account's repositories."""
+        async with self.engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count())
+                .select_from(
+                    uploads.join(repositories, repositories.c.id == uploads.c.repository_id)
+                )
+                .where(repositories.c.registry_id == account_id)
+            )
+        return int(count or 0)
 
     async def count_images(self, repository_id: int) -> int:
         """How many images the repository holds."""
@@ -559,7 +608,7 @@ class SqlMetadataStore:
                         image_tags.c.repository_id == repository_id,
                         image_tags.c.image_digest.in_(list(tags)),
                     )
-                    .order_by(image_tags.c.tag)
+                    .order_by(_bytewise(self.engine, image_tags.c.tag))
                 )
                 for tag_row in tag_rows:
                     tags[tag_row.image_digest].append(tag_row.tag)
@@ -656,7 +705,9 @@ class SqlMetadataStore:
                     )
                 )
             ).first()
-        return Upload(row.id, row.repository_id, int(row.size), row.digest) if row else None
+        if row is None:
+            return None
+        return Upload(row.id, row.repository_id, int(row.size), row.digest, int(row.parts))
 
     async def advance_upload(self, upload_id: str, old_size: int, new_size: int) -> bool:
         """Compare-and-set the upload's size."""
@@ -670,7 +721,7 @@ class SqlMetadataStore:
                         uploads.c.digest.is_(None),
                     )
                 )
-                .values(size=new_size, updated_ms=now_ms())
+                .values(size=new_size, parts=uploads.c.parts + 1, updated_ms=now_ms())
             )
         return bool(result.rowcount)
 

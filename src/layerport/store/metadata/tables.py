@@ -43,6 +43,31 @@ accounts = Table(
     Column("created_ms", BigInteger, nullable=False),
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column(
+        "account_id",
+        String(12),
+        ForeignKey("accounts.account_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_name", String(64), primary_key=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+user_policies = Table(
+    "user_policies",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("user_name", String(64), primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+    ForeignKeyConstraint(
+        ["account_id", "user_name"], ["users.account_id", "users.user_name"], ondelete="CASCADE"
+    ),
+)
+
 access_keys = Table(
     "access_keys",
     metadata,
@@ -54,10 +79,16 @@ access_keys = Table(
         nullable=False,
         index=True,
     ),
+    # NULL: the account's root (its admin key); else the IAM-style user the key belongs to.
+    Column("user_name", String(64), nullable=True),
     # SigV4 needs the secret itself to recompute signatures, as AWS keeps it.
     Column("secret_access_key", String(128), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_ms", BigInteger, nullable=False),
+    # Deleting a user deletes its keys (a NULL user_name, the root's, is not checked).
+    ForeignKeyConstraint(
+        ["account_id", "user_name"], ["users.account_id", "users.user_name"], ondelete="CASCADE"
+    ),
 )
 
 server_secrets = Table(
@@ -84,6 +115,7 @@ repositories = Table(
     Column("scan_on_push", Boolean, nullable=False),
     Column("encryption_type", String(16), nullable=False),
     Column("kms_key", String(2048), nullable=True),
+    Column("policy", Text, nullable=True),  # the repository policy (SetRepositoryPolicy)
     UniqueConstraint("registry_id", "name"),
 )
 
@@ -196,6 +228,7 @@ uploads = Table(
         index=True,
     ),
     Column("size", BigInteger, nullable=False),
+    Column("parts", Integer, nullable=False, server_default="0"),
     # Set once the bytes are verified and being moved into place, so a retried
     # CompleteLayerUpload after a crash can finish without the upload's bytes.
     Column("digest", String(DIGEST), nullable=True),
