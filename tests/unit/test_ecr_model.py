@@ -76,3 +76,9 @@ def test_each_module_raises_only_errors_its_operations_list() -> None:
             if isinstance(node, ast.Name) and node.id.endswith("Exception")
         }
         assert names <= allowed | common, f"{path} raises {names - allowed - common}"
+
+
+def test_the_cli_offers_exactly_the_operations_the_server_serves() -> None:
+    from layerport.cli.ecr import OPERATIONS
+
+    assert sorted(OPERATIONS) == sorted(operations())
