@@ -137,6 +137,12 @@ class ReferencedImagesNotFoundException(EcrError):
     code = "ReferencedImagesNotFoundException"
 
 
+class RepositoryPolicyNotFoundException(EcrError):
+    """The repository has no repository policy."""
+
+    code = "RepositoryPolicyNotFoundException"
+
+
 class LimitExceededException(EcrError):
     """A service quota would be exceeded."""
 
@@ -193,6 +199,12 @@ class AccessDeniedException(EcrError):
     code = "AccessDeniedException"
 
 
+class ThrottlingException(EcrError):
+    """The access key sends requests faster than its rate limit."""
+
+    code = "ThrottlingException"
+
+
 #: ECR error code -> (OCI distribution-spec error code, HTTP status) for the /v2/ face.
 #: A route may override an entry where the spec names a more precise code (a manifest
 #: PUT that references a missing blob answers MANIFEST_BLOB_UNKNOWN, not BLOB_UNKNOWN).
@@ -211,5 +223,6 @@ OCI_ERRORS: dict[str, tuple[str, int]] = {
     "InvalidParameterException": ("UNSUPPORTED", 400),
     "LimitExceededException": ("TOOMANYREQUESTS", 429),
     "AccessDeniedException": ("DENIED", 403),
+    "ThrottlingException": ("TOOMANYREQUESTS", 429),
     "ServerException": ("UNKNOWN", 500),
 }

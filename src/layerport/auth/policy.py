@@ -190,6 +190,13 @@ class Policy:
             )
         )
 
+    @property
+    def mentions_resource_tags(self) -> bool:
+        """Whether any condition reads a repository tag (so the tags must be loaded)."""
+        return any(
+            "resourcetag/" in key.lower() for s in self.statements for _, key, _ in s.conditions
+        )
+
     def effects(self, request: Request, *, as_resource_policy: bool = False) -> set[str]:
         """The effects (``Allow``, ``Deny``) of the statements that apply."""
         return {

@@ -16,6 +16,7 @@ from layerport.service.context import ServiceContext
 from layerport.service.image_listing import ImageListing
 from layerport.service.images import Images
 from layerport.service.layers import Layers
+from layerport.service.policies import RepositoryPolicies
 from layerport.service.registry import Registry
 from layerport.service.repositories import Repositories
 from layerport.service.uploads import Uploads
@@ -35,6 +36,7 @@ class Service:
         self.uploads = Uploads(ctx)
         self.authorization = Authorization(ctx)
         self.registry = Registry(ctx, self.images, self.repositories)
+        self.policies = RepositoryPolicies(ctx)
         self.operations: dict[str, Operation] = {
             "CreateRepository": self.repositories.create_repository,
             "DescribeRepositories": self.repositories.describe_repositories,
@@ -50,6 +52,12 @@ class Service:
             "ListImages": self.listing.list_images,
             "DescribeImages": self.listing.describe_images,
             "GetAuthorizationToken": self.authorization.get_authorization_token,
+            "SetRepositoryPolicy": self.policies.set_repository_policy,
+            "GetRepositoryPolicy": self.policies.get_repository_policy,
+            "DeleteRepositoryPolicy": self.policies.delete_repository_policy,
+            "TagResource": self.policies.tag_resource,
+            "UntagResource": self.policies.untag_resource,
+            "ListTagsForResource": self.policies.list_tags_for_resource,
         }
 
     async def call(self, operation: str, caller: Principal, params: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ each request: a policy change or a deleted user takes effect immediately.
 
 from __future__ import annotations
 
-from layerport.auth.policy import Policy, Request, decide, repository_arn
+from layerport.auth.policy import Decision, Policy, Request, decide, repository_arn
 from layerport.auth.principals import Principal
 from layerport.errors import AccessDeniedException
 from layerport.store.metadata import MetadataStore, Repository
@@ -44,20 +44,40 @@ class Access:
             repository = await self.metadata.get_repository(registry_id, name)
         if self.trusted(caller, registry_id):
             return repository
+        resource_policy = (
+            Policy.parse(repository.policy, resource_policy=True)
+            if repository is not None and repository.policy
+            else None
+        )
+        decision, resource = await self.decide(
+            caller, action, registry_id, name, repository, resource_policy
+        )
+        if not decision.allowed:
+            who = caller.arn or "anonymous"
+            raise AccessDeniedException(
+                f"User: {who} is not authorized to perform: ecr:{action} on resource: "
+                f"{resource} {decision.reason}"
+            )
+        return repository
+
+    async def decide(
+        self,
+        caller: Principal,
+        action: str,
+        registry_id: str,
+        name: str | None,
+        repository: Repository | None,
+        resource_policy: Policy | None,
+    ) -> tuple[Decision, str]:
+        """IAM's decision under ``resource_policy`` (which may be a policy not yet stored)."""
         identity: list[Policy] = []
         if not caller.anonymous and caller.user_name is not None:
             identity = [
                 Policy.parse(text)
                 for text in await self.metadata.user_policies(caller.account_id, caller.user_name)
             ]
-        resource_policy = (
-            Policy.parse(repository.policy, resource_policy=True)
-            if repository is not None and repository.policy
-            else None
-        )
-        needs_tags = repository is not None and any(
-            "ResourceTag" in text for text in [repository.policy or "", *map(repr, identity)]
-        )
+        policies = [*identity, *([resource_policy] if resource_policy else [])]
+        needs_tags = repository is not None and any(p.mentions_resource_tags for p in policies)
         tags = (
             await self.metadata.repository_tags(repository.id) if repository and needs_tags else {}
         )
@@ -75,11 +95,4 @@ class Access:
             resource_account=registry_id,
             resource_tags=tags,
         )
-        decision = decide(request, identity, resource_policy)
-        if not decision.allowed:
-            who = caller.arn or "anonymous"
-            raise AccessDeniedException(
-                f"User: {who} is not authorized to perform: ecr:{action} on resource: "
-                f"{resource} {decision.reason}"
-            )
-        return repository
+        return decide(request, identity, resource_policy), resource

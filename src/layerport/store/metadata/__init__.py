@@ -145,6 +145,10 @@ class MetadataStore(Protocol):
         """The repository's resource tags."""
         ...
 
+    async def set_repository_tags(self, repository_id: int, tags: dict[str, str]) -> None:
+        """Replace the repository's resource tags."""
+        ...
+
     async def count_uploads(self, account_id: str) -> int:
         """Open uploads in all of the account's repositories."""
         ...

@@ -343,6 +343,21 @@ class SqlMetadataStore:
             )
             return {row.key: row.value for row in rows}
 
+    async def set_repository_tags(self, repository_id: int, tags: dict[str, str]) -> None:
+        """Replace the repository's resource tags."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                delete(repository_tags).where(repository_tags.c.repository_id == repository_id)
+            )
+            if tags:
+                await conn.execute(
+                    repository_tags.insert(),
+                    [
+                        {"repository_id": repository_id, "key": k, "value": v}
+                        for k, v in tags.items()
+                    ],
+                )
+
     async def count_uploads(self, account_id: str) -> int:
         """Open uploads in all of the account's repositories."""
         async with self.engine.connect() as conn:
