@@ -14,6 +14,7 @@ import sys
 from aiohttp import web
 
 from layerport.auth.principals import AccessKeys
+from layerport.auth.ratelimit import RateLimiter
 from layerport.auth.tokens import TokenSigner
 from layerport.bootstrap import ensure_admin_key, presign_key, token_secret
 from layerport.config import ConfigError, Settings
@@ -74,15 +75,17 @@ async def build_app(settings: Settings) -> web.Application:
             access=Access(metadata, settings.region),
             default_account=settings.account_id,
             create_on_push=settings.create_on_push,
+            max_uploads=settings.max_uploads,
+            max_parts=settings.max_parts,
         )
     )
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_id, last_resort])
     app[SERVICE] = service
     keys = AccessKeys(metadata)
-    EcrFace(service, keys, settings.region).add_routes(app)
-    RegistryFace(
-        service, service.registry, BasicAuth(tokens, keys, settings.public_url)
-    ).add_routes(app)
+    limiter = RateLimiter(settings.rate_limit)
+    EcrFace(service, keys, settings.region, limiter).add_routes(app)
+    registry_auth = BasicAuth(tokens, keys, settings.public_url, limiter)
+    RegistryFace(service, service.registry, registry_auth).add_routes(app)
     if isinstance(blobs, FilesystemBlobStore):
         BlobFace(blobs, blob_key, settings.region).add_routes(app)
 

@@ -54,6 +54,9 @@ class Settings:
     admin_access_key_id, admin_secret_access_key: fixed admin key, or None to generate one.
     create_on_push: whether a registry push to a missing repository creates it.
     workers: server processes sharing the port.
+    rate_limit: requests a second allowed per access key (per replica); 0 is unlimited.
+    max_uploads: open uploads allowed per account.
+    max_parts: UploadLayerPart calls allowed per upload (ECR's quota is 4,200).
     """
 
     host: str = DEFAULT_HOST
@@ -69,6 +72,9 @@ class Settings:
     admin_secret_access_key: str | None = None
     create_on_push: bool = False
     workers: int = 1
+    rate_limit: float = 0.0
+    max_uploads: int = 10_000
+    max_parts: int = 4200
 
     @property
     def credentials_path(self) -> Path:
@@ -99,6 +105,7 @@ def load_settings(
     presign_expires: int | None = None,
     create_on_push: bool | None = None,
     workers: int | None = None,
+    rate_limit: float | None = None,
 ) -> Settings:
     """Merge flags over ``LAYERPORT_*`` variables over defaults, and validate the result."""
     host = host or _env("HOST") or DEFAULT_HOST
@@ -144,6 +151,18 @@ def load_settings(
     workers = workers if workers is not None else _int("WORKERS", _env("WORKERS"), 1)
     if not 1 <= workers <= 64:
         raise ConfigError(f"--workers must be 1..64, not {workers}")
+    if rate_limit is None:
+        raw_rate = _env("RATE_LIMIT")
+        try:
+            rate_limit = float(raw_rate) if raw_rate is not None else 0.0
+        except ValueError:
+            raise ConfigError(f"LAYERPORT_RATE_LIMIT must be a number, not {raw_rate!r}") from None
+    if rate_limit < 0:
+        raise ConfigError(f"--rate-limit must not be negative, not {rate_limit}")
+    max_uploads = _int("MAX_UPLOADS", _env("MAX_UPLOADS"), 10_000)
+    max_parts = _int("MAX_PARTS", _env("MAX_PARTS"), 4200)
+    if max_uploads < 1 or max_parts < 1:
+        raise ConfigError("LAYERPORT_MAX_UPLOADS and LAYERPORT_MAX_PARTS must be at least 1")
     if create_on_push is None:
         create_on_push = _bool("CREATE_ON_PUSH", _env("CREATE_ON_PUSH"))
     return Settings(
@@ -160,6 +179,9 @@ def load_settings(
         admin_secret_access_key=secret,
         create_on_push=create_on_push,
         workers=workers,
+        rate_limit=rate_limit,
+        max_uploads=max_uploads,
+        max_parts=max_parts,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from layerport import __version__
+from layerport.cli.admin import admin
 from layerport.cli.db import db
 from layerport.cli.ecr import ecr
 from layerport.cli.serve import serve
@@ -19,6 +20,7 @@ def cli() -> None:
 cli.add_command(serve)
 cli.add_command(ecr)
 cli.add_command(db)
+cli.add_command(admin)
 
 
 def main() -> None:

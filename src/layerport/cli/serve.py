@@ -60,6 +60,12 @@ from layerport.config import ConfigError, load_settings
     type=int,
     help="Server processes sharing the port.  [env LAYERPORT_WORKERS; default 1]",
 )
+@click.option(
+    "--rate-limit",
+    type=float,
+    help="Requests a second allowed per access key (per process).  "
+    "[env LAYERPORT_RATE_LIMIT; default 0, unlimited]",
+)
 @click.option("--log-level", default="INFO", show_default=True, help="Python logging level.")
 def serve(log_level: str, **flags: object) -> None:
     """Run the registry: ECR JSON API, OCI registry API and blob downloads on one port."""

@@ -19,6 +19,7 @@ from aiohttp import web
 from layerport import ecr_model
 from layerport.auth import sigv4
 from layerport.auth.principals import AccessKeys, Principal
+from layerport.auth.ratelimit import RateLimiter
 from layerport.errors import (
     EcrError,
     IncompleteSignatureException,
@@ -26,6 +27,7 @@ from layerport.errors import (
     InvalidSignatureException,
     MissingAuthenticationTokenException,
     SerializationException,
+    ThrottlingException,
     UnknownOperationException,
     UnrecognizedClientException,
 )
@@ -70,12 +72,16 @@ class EcrFace:
     service: runs the operations.
     keys: resolves access keys for SigV4.
     region: the region credential scopes must name.
+    limiter: the per-access-key request rate limit.
     """
 
-    def __init__(self, service: Service, keys: AccessKeys, region: str) -> None:
+    def __init__(
+        self, service: Service, keys: AccessKeys, region: str, limiter: RateLimiter
+    ) -> None:
         self.service = service
         self.keys = keys
         self.region = region
+        self.limiter = limiter
 
     def add_routes(self, app: web.Application) -> None:
         """Mount ``POST /``."""
@@ -126,6 +132,8 @@ class EcrFace:
             )
         except sigv4.SigV4Error as exc:
             raise _SIGV4_ERRORS[exc.kind](exc.message) from None
+        if self.limiter.wait_time(key.access_key_id):
+            raise ThrottlingException("Rate exceeded")
         return Principal.of(key)
 
     def decode(self, request: web.Request, body: bytes) -> tuple[str, dict[str, Any]]:

@@ -36,6 +36,8 @@ class ServiceContext:
     access: decides whether a caller may perform an action.
     default_account: the registry an anonymous caller addresses.
     create_on_push: whether a registry push to a missing repository creates it.
+    max_uploads: open uploads allowed per account.
+    max_parts: UploadLayerPart calls allowed per upload.
     """
 
     metadata: MetadataStore
@@ -48,6 +50,8 @@ class ServiceContext:
     access: Access
     default_account: str
     create_on_push: bool = False
+    max_uploads: int = 10_000
+    max_parts: int = 4200
 
 
 def registry_of(ctx: ServiceContext, caller: Principal, registry_id: str | None) -> str:

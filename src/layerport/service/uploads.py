@@ -23,6 +23,7 @@ from layerport.errors import (
     InvalidLayerException,
     InvalidLayerPartException,
     LayerAlreadyExistsException,
+    LimitExceededException,
     UploadNotFoundException,
 )
 from layerport.service.context import ServiceContext, find_repository, parse_digest
@@ -63,7 +64,13 @@ class Uploads:
         return {"upload_id": upload_id, "part_size": PART_SIZE}
 
     async def begin(self, repository: Repository) -> str:
-        """Create an upload session and return its id."""
+        """Create an upload session and return its id (within the account's quota)."""
+        open_uploads = await self.ctx.metadata.count_uploads(repository.registry_id)
+        if open_uploads >= self.ctx.max_uploads:
+            raise LimitExceededException(
+                f"The registry with id '{repository.registry_id}' already has {open_uploads} "
+                f"uploads in progress, the most allowed; complete or cancel some first"
+            )
         upload_id = str(uuid.uuid4())
         await self.ctx.metadata.create_upload(upload_id, repository.id)
         self._hashers[upload_id] = Hasher()
@@ -95,6 +102,11 @@ class Uploads:
             self.ctx, caller, registry_id, repository_name, "UploadLayerPart"
         )
         upload = await self.find(repository, upload_id)
+        if upload.parts >= self.ctx.max_parts:
+            raise LimitExceededException(
+                f"The upload with id '{upload_id}' already has {upload.parts} parts, the most "
+                f"allowed"
+            )
         if part_last_byte - part_first_byte + 1 != len(layer_part_blob) or not layer_part_blob:
             raise self._bad_part(
                 repository,

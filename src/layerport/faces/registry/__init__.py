@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from layerport.auth.principals import Principal
 from layerport.errors import EcrError
 from layerport.faces.registry import blobs, discovery, manifests, uploads
 from layerport.faces.registry.auth import BasicAuth, Unauthenticated
@@ -43,6 +44,12 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 }
 
 
+#: Errors an anonymous caller gets as the Basic challenge instead (existence is not told).
+ANONYMOUS_REFUSALS = frozenset({"AccessDeniedException", "RepositoryNotFoundException"})
+#: Routes an anonymous caller may try: reads of a repository.
+ANONYMOUS_ROUTES = frozenset({"manifest", "blob", "tags", "referrers"})
+
+
 class RegistryFace:
     """``/v2/``.
 
@@ -61,12 +68,28 @@ class RegistryFace:
         app.router.add_route("*", "/v2", self.handle)
         app.router.add_route("*", "/v2/{tail:.*}", self.handle)
 
+    @staticmethod
+    def _may_try_anonymously(request: web.Request) -> bool:
+        if "Authorization" in request.headers or request.method not in ("GET", "HEAD"):
+            return False
+        try:
+            route = parse(request.match_info.get("tail", ""))
+        except BadName:
+            return False
+        return route is not None and route.kind in ANONYMOUS_ROUTES
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Authenticate, route, call the handler, map errors."""
+        challenge: web.Response | None = None
         try:
             caller = await self.auth.principal(request)
         except Unauthenticated as refused:
-            return refused.response
+            if not self._may_try_anonymously(request):
+                return refused.response
+            # A pull with no credentials goes ahead as anonymous, which only a
+            # repository policy allowing "*" lets through; otherwise the client
+            # gets the challenge it would have got, and retries with credentials.
+            caller, challenge = Principal.nobody(), refused.response
         try:
             route = parse(request.match_info.get("tail", ""))
         except BadName as bad:
@@ -85,6 +108,8 @@ class RegistryFace:
         try:
             return await handler(call)
         except EcrError as error:
+            if challenge is not None and error.code in ANONYMOUS_REFUSALS:
+                return challenge
             response = from_ecr(error)
             if request.method == "HEAD":  # a HEAD answer carries no body
                 return web.Response(status=response.status, headers=API_VERSION)

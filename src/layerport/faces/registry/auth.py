@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from datetime import UTC, datetime
 
 from aiohttp import web
 
 from layerport.auth.principals import AccessKeys, Principal
+from layerport.auth.ratelimit import RateLimiter
 from layerport.auth.tokens import USERNAME, TokenError, TokenSigner
 from layerport.faces.registry.oci import oci_error
 
@@ -33,11 +35,15 @@ class BasicAuth:
     tokens: verifies token signatures and expiry.
     keys: confirms the token's access key is still active.
     realm: the ``realm`` of the challenge (the public URL).
+    limiter: the per-access-key request rate limit.
     """
 
-    def __init__(self, tokens: TokenSigner, keys: AccessKeys, realm: str) -> None:
+    def __init__(
+        self, tokens: TokenSigner, keys: AccessKeys, realm: str, limiter: RateLimiter
+    ) -> None:
         self.tokens = tokens
         self.keys = keys
+        self.limiter = limiter
         self.challenge = f'Basic realm="{realm}/",service="ecr.amazonaws.com"'
 
     def _refuse(self, message: str) -> Unauthenticated:
@@ -68,4 +74,14 @@ class BasicAuth:
         key = await self.keys.get(claims.access_key_id)
         if key is None or key.account_id != claims.account_id:
             raise self._refuse("Not Authorized")
+        wait = self.limiter.wait_time(key.access_key_id)
+        if wait:
+            raise Unauthenticated(
+                oci_error(
+                    429,
+                    "TOOMANYREQUESTS",
+                    "Rate exceeded",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
+            )
         return Principal.of(key)
