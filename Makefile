@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test run test check lint typecheck bench clean
+.PHONY: help install install-test run test check lint typecheck bench bench-registry clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,7 +42,11 @@ check: lint typecheck test ## Everything CI checks
 
 bench: install-test ## Run the benchmarks (by hand; figures go in issue notes)
 	$(BIN)/python bench/get_download_url.py
-	$(BIN)/python bench/layer_rss.py
+	$(BIN)/python bench/layer_rss.py --size-mib 64
+	$(BIN)/python bench/layer_rss.py --size-mib 1024
+
+bench-registry: install-test ## Side by side with CNCF Distribution (needs Debian's docker-registry and skopeo)
+	$(BIN)/python bench/registry_vs_distribution.py
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
