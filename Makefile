@@ -25,7 +25,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed ## Create .venv and install layerport
 install-test: $(VENV)/.installed-test ## Create .venv and install layerport with test tools
 
-run: install ## Run layerport on the embedded default (SQLite + files in ./data, 127.0.0.1:5000)
+run: install ## Run layerport on the embedded default (SQLite and files in ~/.local/share/layerport, http://127.0.0.1:5000)
 	$(BIN)/layerport serve $(ARGS)
 
 test: install-test ## Run the whole test suite against real servers and clients
