@@ -40,9 +40,9 @@ SERVICE = web.AppKey("service", Service)
 async def build_app(settings: Settings) -> web.Application:
     """A ready application: schema migrated, admin key in place, faces mounted."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await migrate.upgrade_database(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
-        await migrate.upgrade(engine)
         metadata = SqlMetadataStore(engine)
         admin = await ensure_admin_key(settings, metadata)
         blob_key = await presign_key(metadata)
@@ -112,21 +112,23 @@ def run(settings: Settings) -> None:
     """
     try:
         asyncio.run(_checked(settings))
-    except ConfigError as exc:
-        print(f"layerport: {exc}", file=sys.stderr)
-        sys.exit(2)
     except Exception as exc:  # any failure: one clear line instead of a traceback
-        print(f"layerport: cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(_start_failure(exc))
     if settings.workers == 1:
-        _serve(settings, announce=True)
+        try:
+            _serve(settings, announce=True)
+        except Exception as exc:  # the stores failed between the check and serving
+            sys.exit(_start_failure(exc))
         return
     children = []
     for index in range(settings.workers):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child
             _die_with_parent()
-            _serve(settings, announce=index == 0, reuse_port=True)
+            try:
+                _serve(settings, announce=index == 0, reuse_port=True)
+            except Exception as exc:
+                os._exit(_start_failure(exc))
             os._exit(0)
         children.append(pid)
 
@@ -139,6 +141,16 @@ def run(settings: Settings) -> None:
     signal.signal(signal.SIGINT, forward)
     for child in children:
         os.waitpid(child, 0)
+
+
+def _start_failure(exc: Exception) -> int:
+    """Print one line for a failure to start; the exit code (2: bad configuration)."""
+    if isinstance(exc, ConfigError):
+        print(f"layerport: {exc}", file=sys.stderr, flush=True)
+        return 2
+    first = next(iter(str(exc).splitlines()), "")  # driver errors append more lines
+    print(f"layerport: cannot start: {type(exc).__name__}: {first}", file=sys.stderr, flush=True)
+    return 1
 
 
 def _serve(settings: Settings, *, announce: bool, reuse_port: bool = False) -> None:

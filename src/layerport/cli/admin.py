@@ -63,9 +63,9 @@ def run_with_accounts(
 
         async def go() -> Any:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await migrate.upgrade_database(settings.database_url)
             engine = create_engine(settings.database_url)
             try:
-                await migrate.upgrade(engine)
                 return await work(SqlAccounts(engine), **options)
             finally:
                 await engine.dispose()

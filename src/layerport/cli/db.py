@@ -30,7 +30,6 @@ def db() -> None:
 def upgrade(database_url: str | None, data_dir: Path | None) -> None:
     """Apply every migration the database does not have yet."""
     from layerport.store.metadata import migrate
-    from layerport.store.metadata.engine import create_engine
 
     try:
         settings = load_settings(database_url=database_url, data_dir=data_dir)
@@ -40,11 +39,7 @@ def upgrade(database_url: str | None, data_dir: Path | None) -> None:
 
     async def run() -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-        finally:
-            await engine.dispose()
+        await migrate.upgrade_database(settings.database_url)
 
     try:
         asyncio.run(run())

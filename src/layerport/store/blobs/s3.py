@@ -207,11 +207,19 @@ class S3BlobStore:
             await self.client.delete_object(Bucket=self.bucket, Key=stale)
         return start + len(buffer)
 
-    async def _seal(self, upload_id: str) -> None:
-        """Complete the multipart upload (tail as last part) so the bytes can be read."""
+    async def _seal(self, upload_id: str, *, empty: bool = False) -> bool:
+        """Complete the multipart upload (tail as last part) so the bytes can be read.
+
+        An upload with nothing stored is sealed, as an empty object, only when the
+        caller wants the empty blob (``empty``); otherwise nothing is written and
+        the answer is False, so neither a read nor a commit of a missing upload
+        leaves an object behind or makes a non-empty digest empty.
+        """
         state = await self._state(upload_id)
         if state.sealed:
-            return
+            return True
+        if state.multipart_id is None and state.tail_key is None and not empty:
+            return False
         data = self._data(upload_id)
         tail = await self._get(state.tail_key) if state.tail_key else b""
         if state.multipart_id is None:
@@ -231,10 +239,12 @@ class S3BlobStore:
             )
         for key in [*state.stale, *([state.tail_key] if state.tail_key else [])]:
             await self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
 
     async def read_upload(self, upload_id: str) -> AsyncIterator[bytes]:
-        """Seal the upload and stream its bytes."""
-        await self._seal(upload_id)
+        """Seal the upload and stream its bytes (nothing, for an upload with none)."""
+        if not await self._seal(upload_id):
+            return
         response = await self.client.get_object(Bucket=self.bucket, Key=self._data(upload_id))
         async with response["Body"] as body:
             while chunk := await body.read(READ_CHUNK):
@@ -254,7 +264,7 @@ class S3BlobStore:
         if await self._exists(target):
             await self.discard(upload_id)
             return
-        await self._seal(upload_id)
+        await self._seal(upload_id, empty=digest == Digest.of(b"", digest.algorithm))
         size = await self._head(data)
         if size is None:
             raise FileNotFoundError(f"upload {upload_id} has no data to commit")
@@ -332,8 +342,8 @@ def _config(location: S3Location) -> Config:
     return Config(
         signature_version="s3v4",
         connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 3, "mode": "standard"},
+        read_timeout=20,
+        retries={"total_max_attempts": 2, "mode": "standard"},
         s3={"addressing_style": "path" if location.path_style else "auto"},
     )
 

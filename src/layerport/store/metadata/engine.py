@@ -6,11 +6,15 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from layerport.config import ConfigError
 
 _DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+#: Seconds to open a PostgreSQL connection, and for any one statement to answer.
+POSTGRES_CONNECT_TIMEOUT = 5
+POSTGRES_COMMAND_TIMEOUT = 15
 
 
 def normalise_url(url: str) -> str:
@@ -25,8 +29,14 @@ def normalise_url(url: str) -> str:
     return parsed.set(drivername=_DRIVERS[backend]).render_as_string(hide_password=False)
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine with the settings each backend needs to be safe and fast."""
+def create_engine(
+    url: str, *, command_timeout: float | None = POSTGRES_COMMAND_TIMEOUT
+) -> AsyncEngine:
+    """An async engine with the settings each backend needs to be safe and fast.
+
+    command_timeout: PostgreSQL's bound on one statement, in seconds; None (no bound)
+    suits long offline work such as a large migration.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         # A fixed pool: each aiosqlite connection is a thread, and overflow connections
@@ -36,7 +46,36 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # Bounded waits: a database that stops answering (a dead link, a hung failover)
+    # fails the request with a 5xx instead of holding it for minutes.  Every query
+    # layerport makes is small and indexed; a statement running for longer is stuck.
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": POSTGRES_CONNECT_TIMEOUT,
+            "command_timeout": command_timeout,
+        },
+    )
+
+
+async def connect(engine: AsyncEngine) -> AsyncConnection:
+    """A first connection; failing to open one is a ConfigError with one line naming the database.
+
+    Start-up and ``db upgrade`` connect through here, so an unreachable server, a
+    missing database or refused credentials read as one line, not a driver's
+    multi-line error.
+    """
+    try:
+        return await engine.connect()
+    except (OSError, DBAPIError) as exc:
+        reason = next(iter(str(getattr(exc, "orig", None) or exc).splitlines()), "")
+        shown = engine.url.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"--database {shown}: cannot connect: {reason or type(exc).__name__}"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,7 +1,8 @@
 """``SqlMetadataStore``: the metadata store on SQLAlchemy Core, for SQLite and PostgreSQL.
 
-One SQL text serves both databases; the only dialect difference, "insert unless
-present", sits in :func:`_insert_ignore`.
+One SQL text serves both databases; the dialect differences, "insert unless
+present" and "insert or replace", sit in :func:`_insert_ignore` and
+:func:`_insert_or_replace`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def _insert_ignore(conn: AsyncConnection, table: Table) -> Insert:
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _insert_or_replace(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> Insert:
+    """``INSERT … ON CONFLICT (primary key) DO UPDATE``: a replace concurrent callers survive."""
+    keys = [column.name for column in table.primary_key.columns]
+    if conn.dialect.name == "postgresql":
+        pg = postgresql.insert(table).values(**values)
+        return pg.on_conflict_do_update(
+            index_elements=keys, set_={k: pg.excluded[k] for k in values if k not in keys}
+        )
+    lite = sqlite.insert(table).values(**values)
+    return lite.on_conflict_do_update(
+        index_elements=keys, set_={k: lite.excluded[k] for k in values if k not in keys}
+    )
 
 
 def _bytewise(engine: AsyncEngine, column: Any) -> Any:
@@ -212,18 +227,21 @@ class SqlMetadataStore:
 
     async def put_access_key(self, key: AccessKey) -> None:
         """Create or replace an access key."""
+        # One upsert, not delete + insert: replicas starting together with the same
+        # configured admin key would otherwise collide on the primary key.
         async with self.engine.begin() as conn:
             await conn.execute(
-                delete(access_keys).where(access_keys.c.access_key_id == key.access_key_id)
-            )
-            await conn.execute(
-                access_keys.insert().values(
-                    access_key_id=key.access_key_id,
-                    secret_access_key=key.secret_access_key,
-                    account_id=key.account_id,
-                    user_name=key.user_name,
-                    active=key.active,
-                    created_ms=now_ms(),
+                _insert_or_replace(
+                    conn,
+                    access_keys,
+                    {
+                        "access_key_id": key.access_key_id,
+                        "secret_access_key": key.secret_access_key,
+                        "account_id": key.account_id,
+                        "user_name": key.user_name,
+                        "active": key.active,
+                        "created_ms": now_ms(),
+                    },
                 )
             )
 
