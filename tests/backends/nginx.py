@@ -14,36 +14,31 @@ from pathlib import Path
 
 from tests.support import free_port, require_tool
 
-CONFIG = """\
-{user}worker_processes 1;
-events {{ worker_connections 512; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    upstream layerport {{
-{servers}
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        # layers are any size, streamed straight through to a replica
-        client_max_body_size 0;
-        proxy_request_buffering off;
-        proxy_buffering off;
-        location / {{
-            proxy_pass http://layerport;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            # SigV4 signs the Host header the client used
-            proxy_set_header Host $http_host;
-            proxy_read_timeout 120s;
-        }}
-    }}
-}}
-"""
+DEPLOY_CONFIG = Path(__file__).parents[2] / "deploy" / "nginx.conf"
+TEMP_PATHS = "".join(
+    f"    {kind}_temp_path {{prefix}}/{kind};\n"
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+)
+
+
+def deploy_config(prefix: Path, upstreams: list[int], port: int, user: str) -> str:
+    """The repository's deploy/nginx.conf, pointed at this test's ports and prefix.
+
+    The documented example is what is tested: only its addresses change, and
+    nginx's temp paths move into the test's own directory.
+    """
+    text = DEPLOY_CONFIG.read_text()
+    examples = "        server 127.0.0.1:5001;\n        server 127.0.0.1:5002;\n"
+    servers = "".join(f"        server 127.0.0.1:{upstream};\n" for upstream in upstreams)
+    for old, new in (
+        (examples, servers),
+        ("listen 127.0.0.1:5000;", f"listen 127.0.0.1:{port};"),
+        ("http {\n", "http {\n    access_log off;\n" + TEMP_PATHS.format(prefix=prefix)),
+    ):
+        if old not in text:
+            raise AssertionError(f"deploy/nginx.conf no longer contains {old!r}")
+        text = text.replace(old, new, 1)
+    return user + text
 
 
 class Nginx:
@@ -74,14 +69,11 @@ class Nginx:
     def start(self) -> Nginx:
         """Write the config, start nginx in the foreground and wait until it listens."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        servers = "\n".join(f"        server 127.0.0.1:{port};" for port in self.upstreams)
         # A root master hands requests to workers running as "nobody", who could not
         # enter the test's private temp directory.
         user = "user root;\n" if os.geteuid() == 0 else ""
         config = self.workdir / "nginx.conf"
-        config.write_text(
-            CONFIG.format(user=user, prefix=self.workdir, servers=servers, port=self.port)
-        )
+        config.write_text(deploy_config(self.workdir, self.upstreams, self.port, user))
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
