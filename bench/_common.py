@@ -8,11 +8,13 @@ runs exactly what the integration tests run: a ``layerport serve`` child on
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -37,6 +39,7 @@ __all__ = [
     "PushedImage",
     "Server",
     "cpu_seconds",
+    "exit_on_sigterm",
     "free_port",
     "fresh_server",
     "memory_kib",
@@ -118,3 +121,12 @@ def print_columns(title: str, header: list[str], rows: list[list[str]]) -> None:
     print("-" * len(line(header)))
     for row in rows:
         print(line(row))
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C, so ``finally`` blocks stop servers and remove temp dirs."""
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, leave)
