@@ -22,12 +22,18 @@ class PresignKey:
 
     access_key_id: str
     secret: str
+    session_token: str | None = None
 
 
 def presign_get(
     *, base_url: str, path: str, key: PresignKey, region: str, expires: int, now: datetime
 ) -> str:
-    """A URL that lets its holder GET ``path`` on ``base_url`` for ``expires`` seconds."""
+    """A URL that lets its holder GET ``path`` on ``base_url`` for ``expires`` seconds.
+
+    The same signature S3 verifies (botocore's ``generate_presigned_url`` for
+    ``get_object`` gives the same one), so it serves layerport's blob face and
+    S3-compatible stores alike; temporary credentials add X-Amz-Security-Token.
+    """
     amz_date = now.strftime(sigv4.AMZ_DATE_FORMAT)
     date = amz_date[:8]
     scope = f"{date}/{region}/{PRESIGN_SERVICE}/aws4_request"
@@ -38,6 +44,8 @@ def presign_get(
         ("X-Amz-Expires", str(expires)),
         ("X-Amz-SignedHeaders", "host"),
     ]
+    if key.session_token:
+        params.append(("X-Amz-Security-Token", key.session_token))
     host = urlsplit(base_url).netloc
     text = sigv4.string_to_sign(
         method="GET",

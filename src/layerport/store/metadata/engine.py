@@ -51,8 +51,9 @@ def create_engine(
     # layerport makes is small and indexed; a statement running for longer is stuck.
     return create_async_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        # Enough for a load balancer's 32 concurrent requests without waiting.
+        pool_size=20,
+        max_overflow=20,
         pool_pre_ping=True,
         connect_args={
             "timeout": POSTGRES_CONNECT_TIMEOUT,

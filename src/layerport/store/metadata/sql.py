@@ -7,15 +7,18 @@ present" and "insert or replace", sit in :func:`_insert_ignore` and
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table, and_, bindparam, delete, exists, func, literal, select, update
 from sqlalchemy import tuple_ as tuple_expr
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from layerport.errors import RepositoryNotFoundException
 from layerport.store.metadata import (
     AccessKey,
     Image,
@@ -207,6 +210,7 @@ class SqlMetadataStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         file_backed = engine.url.database not in (None, "", ":memory:")
         self._hot = (
             _SqliteHotReader(engine) if engine.dialect.name == "sqlite" and file_backed else None
@@ -216,6 +220,24 @@ class SqlMetadataStore:
         """Release what the store holds outside the engine."""
         if self._hot is not None:
             self._hot.close()
+
+    @contextlib.asynccontextmanager
+    async def _repository_write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction writing rows that belong to a repository.
+
+        The service looked the repository up first; if DeleteRepository commits in
+        between, the rows' foreign key fails.  That is the repository being gone, not
+        a fault: the caller gets RepositoryNotFoundException.
+        """
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except IntegrityError as exc:
+            if "foreign key" not in str(exc.orig).lower():
+                raise
+            raise RepositoryNotFoundException(
+                "The repository was deleted while this request was in progress"
+            ) from None
 
     # --- accounts and keys ------------------------------------------------------------
     async def ensure_account(self, account_id: str) -> None:
@@ -339,10 +361,17 @@ class SqlMetadataStore:
         async with self.engine.connect() as conn:
             return [_repository(row) for row in await conn.execute(query)]
 
-    async def delete_repository(self, repository_id: int) -> None:
+    async def delete_repository(self, repository_id: int) -> list[str]:
         """Delete the repository; its images, tags, links and uploads cascade."""
         async with self.engine.begin() as conn:
+            gone = await conn.execute(
+                delete(uploads)
+                .where(uploads.c.repository_id == repository_id)
+                .returning(uploads.c.id)
+            )
+            upload_ids = [row.id for row in gone]
             await conn.execute(delete(repositories).where(repositories.c.id == repository_id))
+        return upload_ids
 
     async def set_repository_policy(self, repository_id: int, policy: str | None) -> None:
         """Attach or remove the repository policy."""
@@ -363,7 +392,7 @@ class SqlMetadataStore:
 
     async def set_repository_tags(self, repository_id: int, tags: dict[str, str]) -> None:
         """Replace the repository's resource tags."""
-        async with self.engine.begin() as conn:
+        async with self._repository_write() as conn:
             await conn.execute(
                 delete(repository_tags).where(repository_tags.c.repository_id == repository_id)
             )
@@ -401,7 +430,8 @@ class SqlMetadataStore:
         """One of the hot point queries: inline on SQLite, through the engine elsewhere."""
         if self._hot is not None:
             return self._hot.fetchone(name, values)
-        async with self.engine.connect() as conn:
+        # Autocommit: a lone read needs no BEGIN and ROLLBACK round trips around it.
+        async with self._autocommit.connect() as conn:
             row = (await conn.execute(_HOT[name], values)).first()
         return None if row is None else tuple(row)
 
@@ -458,7 +488,7 @@ class SqlMetadataStore:
 
     async def link_blob(self, repository_id: int, digest: str, size: int) -> bool:
         """Record the blob and link it; False when the repository already had it."""
-        async with self.engine.begin() as conn:
+        async with self._repository_write() as conn:
             return await self._link(conn, repository_id, digest, size)
 
     async def unlink_blob(self, repository_id: int, digest: str) -> None:
@@ -527,7 +557,7 @@ class SqlMetadataStore:
 
     async def put_image(self, repository_id: int, image: NewImage, tag: str | None) -> None:
         """Record the image with its references if new, then point ``tag`` at it."""
-        async with self.engine.begin() as conn:
+        async with self._repository_write() as conn:
             result = await conn.execute(
                 _insert_ignore(conn, images).values(
                     repository_id=repository_id,
@@ -716,7 +746,7 @@ class SqlMetadataStore:
     async def create_upload(self, upload_id: str, repository_id: int) -> None:
         """Start an upload session with no bytes."""
         stamp = now_ms()
-        async with self.engine.begin() as conn:
+        async with self._repository_write() as conn:
             await conn.execute(
                 uploads.insert().values(
                     id=upload_id,
@@ -771,7 +801,7 @@ class SqlMetadataStore:
         self, upload_id: str, repository_id: int, digest: str, size: int
     ) -> bool:
         """Record and link the blob and drop the session, in one transaction."""
-        async with self.engine.begin() as conn:
+        async with self._repository_write() as conn:
             linked = await self._link(conn, repository_id, digest, size)
             await conn.execute(delete(uploads).where(uploads.c.id == upload_id))
         return linked
