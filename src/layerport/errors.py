@@ -143,6 +143,12 @@ class RepositoryPolicyNotFoundException(EcrError):
     code = "RepositoryPolicyNotFoundException"
 
 
+class InvalidTagParameterException(EcrError):
+    """A resource tag is too long, empty, or given twice."""
+
+    code = "InvalidTagParameterException"
+
+
 class LimitExceededException(EcrError):
     """A service quota would be exceeded."""
 

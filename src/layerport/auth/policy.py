@@ -174,7 +174,7 @@ class Policy:
         """Parse and validate ``text``; raise PolicyError naming the first problem."""
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
             raise PolicyError(f"the policy is not valid JSON: {exc}") from None
         if not isinstance(doc, dict):
             raise PolicyError("the policy must be a JSON object")

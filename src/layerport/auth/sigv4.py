@@ -89,10 +89,14 @@ def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
 
 
 def _canonical_headers(headers: Mapping[str, str], names: Iterable[str]) -> str:
+    # A header sent more than once is signed as its values joined with commas, in order;
+    # a multidict (aiohttp's headers) keeps them all, a plain mapping has one.
+    getall = getattr(headers, "getall", None)
     lines = []
     for name in names:
-        value = headers.get(name, "")
-        lines.append(f"{name}:{' '.join(value.split())}\n")
+        values = getall(name, []) if getall else [headers.get(name, "")]
+        value = ",".join(" ".join(item.split()) for item in values)
+        lines.append(f"{name}:{value}\n")
     return "".join(lines)
 
 
@@ -122,7 +126,9 @@ def string_to_sign(
             payload_hash,
         )
     )
-    digest = hashlib.sha256(canonical_request.encode()).hexdigest()
+    # Header bytes that are not UTF-8 arrive as lone surrogates (aiohttp decodes with
+    # surrogateescape); encoding them back the same way hashes the bytes that were sent.
+    digest = hashlib.sha256(canonical_request.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
 
 
@@ -183,7 +189,8 @@ def parse_presigned_query(query: Mapping[str, str]) -> tuple[Claim, int]:
 
 def _claim(credential: str, amz_date: str, signed_headers: str, signature: str) -> Claim:
     parts = credential.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+    # Key ids are ASCII; anything else cannot name a key (nor be looked up in a store).
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts) or not credential.isascii():
         raise SigV4Error(
             "incomplete",
             f"Credential should be of the form <key>/<date>/<region>/<service>/aws4_request, "
@@ -272,7 +279,7 @@ def check_signature(
         scope=claim.scope,
     )
     expected = sign(signing_key(secret, claim.date, claim.region, claim.service), text)
-    if not hmac.compare_digest(expected, claim.signature):
+    if not hmac_equal(expected, claim.signature):
         raise SigV4Error(
             "mismatch",
             "The request signature we calculated does not match the signature you provided. "
@@ -290,5 +297,11 @@ def query_pairs(raw_query: str, *, drop_signature: bool = False) -> list[tuple[s
 
 
 def hmac_equal(a: str, b: str) -> bool:
-    """Constant-time comparison of two strings (secrets, key ids, signatures)."""
-    return hmac.compare_digest(a.encode(), b.encode())
+    """Constant-time comparison of two strings (secrets, key ids, signatures).
+
+    Compared as bytes: ``hmac.compare_digest`` refuses non-ASCII strings, and a
+    header's undecodable bytes arrive as lone surrogates (surrogateescape).
+    """
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape")
+    )

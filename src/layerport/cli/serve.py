@@ -66,13 +66,23 @@ from layerport.config import ConfigError, load_settings
     help="Requests a second allowed per access key (per process).  "
     "[env LAYERPORT_RATE_LIMIT; default 0, unlimited]",
 )
-@click.option("--log-level", default="INFO", show_default=True, help="Python logging level.")
+@click.option(
+    "--log-level",
+    envvar="LAYERPORT_LOG_LEVEL",
+    default="INFO",
+    show_default=True,
+    help="Python logging level.  [env LAYERPORT_LOG_LEVEL]",
+)
 def serve(log_level: str, **flags: object) -> None:
     """Run the registry: ECR JSON API, OCI registry API and blob downloads on one port."""
     from layerport.app import run  # imported late: `layerport --help` stays fast
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # aiosqlite logs every statement with its parameters at DEBUG, secrets included.
+    logging.getLogger("aiosqlite").setLevel(
+        max(logging.getLogger().getEffectiveLevel(), logging.INFO)
     )
     try:
         settings = load_settings(**flags)  # type: ignore[arg-type]

@@ -58,6 +58,11 @@ class BlobFace:
 
     def verify(self, request: web.Request) -> None:
         """Check the URL's signature, scope and expiry; raise SigV4Error if wrong."""
+        # One value each: a second X-Amz-Signature (or any other) would let the URL say
+        # one thing to the check and another to a reader of the query.
+        names = [name for name, _ in request.query.items() if name.startswith("X-Amz-")]
+        if len(names) != len(set(names)):
+            raise sigv4.SigV4Error("incomplete", "An X-Amz-* query parameter is given twice")
         claim, expires = sigv4.parse_presigned_query(request.query)
         if not sigv4.hmac_equal(claim.access_key_id, self.key.access_key_id):
             raise sigv4.SigV4Error(

@@ -149,7 +149,8 @@ class EcrFace:
             )
         try:
             raw = json.loads(body) if body.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            # RecursionError: nested deeper than the parser goes, which no input shape is.
             raise SerializationException("The request body is not valid JSON") from None
         if not isinstance(raw, dict):
             raise SerializationException("The request body must be a JSON object")

@@ -71,10 +71,15 @@ def _convert(shape: Shape, value: Any, path: str) -> Any:
     if kind == "blob":
         try:
             return base64.b64decode(value, validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: not even ASCII
             raise SerializationException(f"Value at '{path}' is not valid base64") from None
     if kind == "timestamp":
         return datetime.fromtimestamp(value, UTC)
+    if kind == "string" and not value.isascii():
+        try:  # JSON can escape a lone surrogate ("\ud800"); no store can keep one
+            value.encode()
+        except UnicodeEncodeError:
+            raise SerializationException(f"Value at '{path}' is not valid Unicode text") from None
     return value
 
 

@@ -14,6 +14,7 @@ from layerport.auth.tokens import TokenSigner
 from layerport.digest import Digest, InvalidDigest
 from layerport.errors import (
     InvalidParameterException,
+    InvalidTagParameterException,
     RepositoryNotFoundException,
 )
 from layerport.service.access import Access
@@ -21,6 +22,9 @@ from layerport.store.blobs import BlobStore
 from layerport.store.metadata import MetadataStore, Repository
 
 DEFAULT_PAGE = 100
+#: ECR's limits on resource tags (the metadata columns are sized to them).
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,23 @@ def parse_digest(text: str, member: str) -> Digest:
         ) from None
 
 
+def resource_tags(tags: list[dict[str, str]] | None) -> dict[str, str]:
+    """A request's resource tags as key -> value; InvalidTagParameterException as ECR says it."""
+    out: dict[str, str] = {}
+    for tag in tags or []:
+        key, value = tag["key"], tag["value"]
+        if key in out:
+            raise InvalidTagParameterException(f"The tag key '{key}' is given more than once")
+        if not 1 <= len(key) <= MAX_TAG_KEY or len(value) > MAX_TAG_VALUE:
+            raise InvalidTagParameterException(
+                f"An invalid parameter has been specified. Tag keys can have a maximum "
+                f"character length of {MAX_TAG_KEY} characters, and tag values can have a "
+                f"maximum length of {MAX_TAG_VALUE} characters."
+            )
+        out[key] = value
+    return out
+
+
 def from_ms(ms: int) -> datetime:
     """An aware datetime from integer milliseconds."""
     return datetime.fromtimestamp(ms / 1000, UTC)
@@ -116,13 +137,24 @@ def encode_token(value: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
 
-def decode_token(token: str | None) -> Any:
-    """The page position in a nextToken, or InvalidParameterException."""
+def decode_token(token: str | None, *, pair: bool = False) -> Any:
+    """The page position in a nextToken, or InvalidParameterException.
+
+    Positions are what :func:`encode_token` was given: a name or digest, or with
+    ``pair`` a ``[digest, tag]``, all ASCII.  Anything else was not issued here and
+    must not reach a query.
+    """
     if token is None:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError):
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError, RecursionError):
+        value = None
+    parts = value if pair and isinstance(value, list) else [value]
+    if len(parts) != (2 if pair else 1) or not all(
+        isinstance(part, str) and part.isascii() for part in parts
+    ):
         raise InvalidParameterException(
             "Invalid parameter at 'nextToken': not a token this registry issued"
-        ) from None
+        )
+    return value

@@ -41,7 +41,7 @@ class ImageListing:
         )
         tag_status = (filter or {}).get("tag_status", "ANY")
         limit = max_results or DEFAULT_PAGE
-        after = decode_token(next_token)
+        after = decode_token(next_token, pair=True)
         position = (str(after[0]), str(after[1])) if after else None
         rows = await self.ctx.metadata.list_images(repository.id, tag_status, position, limit + 1)
         out: dict[str, Any] = {"image_ids": [image_id(d, t) for d, t in rows[:limit]]}

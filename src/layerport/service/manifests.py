@@ -20,6 +20,11 @@ DOCKER_SCHEMA1_SIGNED: Final = "application/vnd.docker.distribution.manifest.v1+
 OCI_MANIFEST: Final = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX: Final = "application/vnd.oci.image.index.v1+json"
 
+#: Descriptor sizes are int64 (OCI image spec), as the stores keep them.
+MAX_SIZE: Final = 2**63 - 1
+#: RFC 6838: a type name and a subtype name of at most 127 characters each.
+MAX_MEDIA_TYPE: Final = 255
+
 IMAGE_MANIFESTS: Final = frozenset({DOCKER_MANIFEST, OCI_MANIFEST})
 INDEXES: Final = frozenset({DOCKER_LIST, OCI_INDEX})
 SUPPORTED: Final = IMAGE_MANIFESTS | INDEXES
@@ -75,7 +80,7 @@ def parse(raw: bytes, declared: str | None) -> Manifest:
     """Parse ``raw`` as a manifest, honouring the media type the client declared."""
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ManifestError(f"the manifest is not valid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise ManifestError("the manifest must be a JSON object")
@@ -89,6 +94,8 @@ def parse(raw: bytes, declared: str | None) -> Manifest:
         raise ManifestError("an image manifest needs a 'config' descriptor")
     config = _descriptor(doc["config"], "config")
     layers = _descriptors(doc, "layers")
+    if sum(layer.size for layer in layers) > MAX_SIZE:
+        raise ManifestError(f"the layers' sizes add up to more than {MAX_SIZE} bytes")
     if artifact_type is None and media_type == OCI_MANIFEST:
         artifact_type = config.media_type
     return Manifest(media_type, config, layers, (), subject, artifact_type)
@@ -117,6 +124,8 @@ def _optional_str(doc: dict[str, Any], key: str) -> str | None:
     value = doc.get(key)
     if value is not None and not isinstance(value, str):
         raise ManifestError(f"'{key}' must be a string")
+    if value is not None and len(value) > MAX_MEDIA_TYPE:
+        raise ManifestError(f"'{key}' is longer than a media type may be ({MAX_MEDIA_TYPE})")
     return value
 
 
@@ -138,9 +147,11 @@ def _descriptor(item: Any, where: str) -> Descriptor:
         Digest.parse(digest)
     except InvalidDigest as exc:
         raise ManifestError(f"{where}: {exc}") from None
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ManifestError(f"{where} needs a non-negative integer 'size'")
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE:
+        raise ManifestError(f"{where} needs a non-negative integer 'size' of at most {MAX_SIZE}")
     media_type = item.get("mediaType")
     if media_type is not None and not isinstance(media_type, str):
         raise ManifestError(f"{where}: 'mediaType' must be a string")
+    if media_type is not None and len(media_type) > MAX_MEDIA_TYPE:
+        raise ManifestError(f"{where}: 'mediaType' is longer than {MAX_MEDIA_TYPE} characters")
     return Descriptor(media_type, digest, size)

@@ -17,7 +17,13 @@ from layerport.errors import (
     RepositoryNotFoundException,
     RepositoryPolicyNotFoundException,
 )
-from layerport.service.context import ServiceContext, find_repository, not_found_message
+from layerport.service.access import Access
+from layerport.service.context import (
+    ServiceContext,
+    find_repository,
+    not_found_message,
+    resource_tags,
+)
 from layerport.store.metadata import Repository
 
 _ARN_NAME = "repository/"
@@ -49,6 +55,16 @@ class RepositoryPolicies:
                 f"Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid "
                 f"repository policy provided: {exc}'"
             ) from None
+        # The account root may always act in its own account, so it cannot lock itself out.
+        if not force and not Access.trusted(caller, repository.registry_id):
+            await self._refuse_lockout(caller, repository, policy)
+        await self.ctx.metadata.set_repository_policy(repository.id, policy_text)
+        return self._answer(repository, policy_text)
+
+    async def _refuse_lockout(
+        self, caller: Principal, repository: Repository, policy: Policy
+    ) -> None:
+        """InvalidParameterException when ``policy`` would deny the caller the next change."""
         decision, _ = await self.ctx.access.decide(
             caller,
             "SetRepositoryPolicy",
@@ -57,14 +73,12 @@ class RepositoryPolicies:
             repository,
             policy,
         )
-        if not force and not decision.allowed:
+        if not decision.allowed:
             raise InvalidParameterException(
                 "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'The policy "
                 "would prevent you from setting the repository policy in the future; set force "
                 "to apply it anyway'"
             )
-        await self.ctx.metadata.set_repository_policy(repository.id, policy_text)
-        return self._answer(repository, policy_text)
 
     async def get_repository_policy(
         self, caller: Principal, *, repository_name: str, registry_id: str | None = None
@@ -132,9 +146,10 @@ class RepositoryPolicies:
         self, caller: Principal, *, resource_arn: str, tags: list[dict[str, str]]
     ) -> dict[str, Any]:
         """Add or overwrite tags on a repository."""
+        wanted = resource_tags(tags)
         repository = await self._by_arn(caller, resource_arn, "TagResource")
         current = await self.ctx.metadata.repository_tags(repository.id)
-        current.update({tag["key"]: tag["value"] for tag in tags})
+        current.update(wanted)
         await self.ctx.metadata.set_repository_tags(repository.id, current)
         return {}
 

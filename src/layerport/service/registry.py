@@ -70,6 +70,16 @@ class Registry:
         """The caller's repository ``name``; RepositoryNotFoundException if absent."""
         return await find_repository(self.ctx, caller, None, name, action)
 
+    async def allow(self, caller: Principal, repository: Repository, action: str) -> None:
+        """AccessDeniedException unless the caller may also perform ``action`` on ``repository``.
+
+        A registry request can stand for several ECR operations (a PUT that carries the last
+        chunk is an UploadLayerPart and a CompleteLayerUpload); each needs its own allow.
+        """
+        await self.ctx.access.check(
+            caller, action, repository.registry_id, repository.name, repository
+        )
+
     async def repository_for_push(self, caller: Principal, name: str, action: str) -> Repository:
         """The repository to push into, created first when create-on-push is on."""
         registry = registry_of(self.ctx, caller, None)

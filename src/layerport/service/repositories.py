@@ -23,6 +23,7 @@ from layerport.service.context import (
     from_ms,
     not_found_message,
     registry_of,
+    resource_tags,
 )
 from layerport.store.metadata import Repository, now_ms
 
@@ -95,7 +96,7 @@ class Repositories:
                 "Invalid parameter: kmsKey can only be specified with encryptionType KMS or "
                 "KMS_DSSE"
             )
-        pairs = [(tag["key"], tag["value"]) for tag in tags or []]
+        pairs = list(resource_tags(tags).items())
         row = Repository(
             id=0,
             registry_id=registry,
@@ -191,8 +192,6 @@ class Repositories:
                 f"The repository with name '{repository_name}' in registry with id "
                 f"'{repository.registry_id}' cannot be deleted because it still contains images"
             )
-        upload_ids = await self.ctx.metadata.upload_ids(repository.id)
-        await self.ctx.metadata.delete_repository(repository.id)
-        for upload_id in upload_ids:
+        for upload_id in await self.ctx.metadata.delete_repository(repository.id):
             await self.ctx.blobs.discard(upload_id)
         return {"repository": self.describe(repository)}

@@ -102,11 +102,6 @@ class Uploads:
             self.ctx, caller, registry_id, repository_name, "UploadLayerPart"
         )
         upload = await self.find(repository, upload_id)
-        if upload.parts >= self.ctx.max_parts:
-            raise LimitExceededException(
-                f"The upload with id '{upload_id}' already has {upload.parts} parts, the most "
-                f"allowed"
-            )
         if part_last_byte - part_first_byte + 1 != len(layer_part_blob) or not layer_part_blob:
             raise self._bad_part(
                 repository,
@@ -145,6 +140,12 @@ class Uploads:
                     if upload.digest is None
                     else "The upload is already complete",
                 )
+            # Counted here, under the upload's lock, so /v2/ chunks count as parts too.
+            if upload.parts >= self.ctx.max_parts:
+                raise LimitExceededException(
+                    f"The upload with id '{upload_id}' already has {upload.parts} parts, the "
+                    f"most allowed"
+                )
             hasher = self._hashers.get(upload_id)
             if hasher is not None and hasher.size != offset:
                 hasher = None
@@ -170,7 +171,15 @@ class Uploads:
                     Upload(upload.id, upload.repository_id, lost.stored, None),
                     "The upload's stored bytes end elsewhere",
                 ) from None
-            await self.ctx.metadata.advance_upload(upload_id, offset, size)
+            if not await self.ctx.metadata.advance_upload(upload_id, offset, size):
+                try:
+                    await self.find(repository, upload_id)
+                except UploadNotFoundException:
+                    # The session ended while its bytes were written (its repository was
+                    # deleted): nothing will ever read them, so they must not stay.
+                    await self.ctx.blobs.discard(upload_id)
+                    self._hashers.pop(upload_id, None)
+                    raise
             if running is not None and running.size == size:
                 self._hashers[upload_id] = running
             else:

@@ -66,7 +66,9 @@ class RegistryFace:
     def add_routes(self, app: web.Application) -> None:
         """Mount every ``/v2`` path on one dispatcher."""
         app.router.add_route("*", "/v2", self.handle)
-        app.router.add_route("*", "/v2/{tail:.*}", self.handle)
+        # [\s\S], not ".": a percent-encoded newline in the path must reach the handler
+        # (and get the spec's error), not fall through to the router's plain-text 404.
+        app.router.add_route("*", r"/v2/{tail:[\s\S]*}", self.handle)
 
     @staticmethod
     def _may_try_anonymously(request: web.Request) -> bool:

@@ -61,7 +61,7 @@ class BasicAuth:
             user, sep, password = (
                 base64.b64decode(credentials, validate=True).decode().partition(":")
             )
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # ValueError: not ASCII, or not UTF-8 inside
             raise self._refuse("Not Authorized") from None
         if not sep or user != USERNAME:
             raise self._refuse("Not Authorized")

@@ -96,9 +96,12 @@ async def put_manifest(call: Call) -> web.StreamResponse:
         return bad
     if (request.content_length or 0) > MAX_MANIFEST:
         return oci_error(413, "SIZE_INVALID", f"manifests are limited to {MAX_MANIFEST} bytes")
-    raw = await request.content.read(MAX_MANIFEST + 1)
-    if len(raw) > MAX_MANIFEST:
-        return oci_error(413, "SIZE_INVALID", f"manifests are limited to {MAX_MANIFEST} bytes")
+    body = bytearray()  # read() returns what is buffered, so a large or chunked body takes several
+    while chunk := await request.content.read(MAX_MANIFEST + 1 - len(body)):
+        body += chunk
+        if len(body) > MAX_MANIFEST:
+            return oci_error(413, "SIZE_INVALID", f"manifests are limited to {MAX_MANIFEST} bytes")
+    raw = bytes(body)
     media_type = request.headers.get("Content-Type", "").split(";")[0].strip() or None
     try:
         digest, subject = await call.registry.put_manifest(

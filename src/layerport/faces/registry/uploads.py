@@ -75,15 +75,18 @@ async def start_upload(call: Call) -> web.StreamResponse:
         ):
             return _created(call, str(digest))
     repository = await registry.repository_for_push(call.caller, call.name, "InitiateLayerUpload")
+    if "digest" in query:  # a monolithic upload is also a part and a completion
+        for action in ("UploadLayerPart", "CompleteLayerUpload"):
+            await registry.allow(call.caller, repository, action)
     upload_id = await uploads.begin(repository)
     if "digest" in query:
         return await _finish(call, repository, upload_id, query["digest"], offset=0)
     return web.Response(status=202, headers=_session_headers(call, upload_id, 0))
 
 
-async def _session(call: Call) -> tuple[Repository, str, int]:
-    """The repository, the upload id and its size, or UploadNotFoundException."""
-    repository = await call.registry.repository(call.caller, call.name, "UploadLayerPart")
+async def _session(call: Call, action: str = "UploadLayerPart") -> tuple[Repository, str, int]:
+    """The repository (once ``action`` is allowed), the upload id and its size."""
+    repository = await call.registry.repository(call.caller, call.name, action)
     upload_id = _known_id(call.ref)
     if upload_id is None:
         raise UploadNotFoundException(f"The upload with id '{call.ref}' does not exist")
@@ -130,7 +133,9 @@ async def patch_upload(call: Call) -> web.StreamResponse:
 
 async def put_upload(call: Call) -> web.StreamResponse:
     """Append the final chunk, if any, then verify the digest and commit; 201."""
-    repository, upload_id, size = await _session(call)
+    repository, upload_id, size = await _session(call, "CompleteLayerUpload")
+    if call.request.body_exists:  # the final chunk is an UploadLayerPart too
+        await call.registry.allow(call.caller, repository, "UploadLayerPart")
     if "digest" not in call.request.query:
         return oci_error(400, "DIGEST_INVALID", "the digest query parameter is required")
     return await _finish(call, repository, upload_id, call.request.query["digest"], size)

@@ -93,7 +93,12 @@ class LayerAccess:
 
 
 class MetadataStore(Protocol):
-    """The queries layerport's service makes of its metadata."""
+    """The queries layerport's service makes of its metadata.
+
+    A write of rows that belong to a repository (tags, links, images, uploads)
+    raises RepositoryNotFoundException when the repository was deleted after the
+    service looked it up, rather than leaving rows that belong to nothing.
+    """
 
     # accounts and keys
     async def ensure_account(self, account_id: str) -> None:
@@ -133,8 +138,12 @@ class MetadataStore(Protocol):
         """Repositories by name order, after ``after``, at most ``limit``."""
         ...
 
-    async def delete_repository(self, repository_id: int) -> None:
-        """Delete a repository with everything in it."""
+    async def delete_repository(self, repository_id: int) -> list[str]:
+        """Delete a repository with everything in it; the ids of the uploads that went too.
+
+        The ids are read in the same transaction, so an upload opened just before is
+        among them and its bytes can be discarded (one opened after finds no repository).
+        """
         ...
 
     async def set_repository_policy(self, repository_id: int, policy: str | None) -> None:
