@@ -61,14 +61,29 @@ class Registry:
     images, repositories: the ECR operation objects whose rules these reuse.
     """
 
-    def __init__(self, ctx: ServiceContext, images: Images, repositories: Repositories) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        images: Images,
+        repositories: Repositories,
+        registry_id: str | None = None,
+    ) -> None:
         self.ctx = ctx
         self.images = images
         self.repositories = repositories
+        self.registry_id = registry_id
+
+    def at(self, registry_id: str | None) -> Registry:
+        """The same operations addressed to another account's registry (None: the caller's).
+
+        ECR tells registries apart by host (``<account>.dkr.ecr.<region>…``); the
+        registry face does the same and hands each request a view bound to its registry.
+        """
+        return Registry(self.ctx, self.images, self.repositories, registry_id)
 
     async def repository(self, caller: Principal, name: str, action: str) -> Repository:
         """The caller's repository ``name``; RepositoryNotFoundException if absent."""
-        return await find_repository(self.ctx, caller, None, name, action)
+        return await find_repository(self.ctx, caller, self.registry_id, name, action)
 
     async def allow(self, caller: Principal, repository: Repository, action: str) -> None:
         """AccessDeniedException unless the caller may also perform ``action`` on ``repository``.
@@ -82,7 +97,7 @@ class Registry:
 
     async def repository_for_push(self, caller: Principal, name: str, action: str) -> Repository:
         """The repository to push into, created first when create-on-push is on."""
-        registry = registry_of(self.ctx, caller, None)
+        registry = registry_of(self.ctx, caller, self.registry_id)
         existing = await self.ctx.metadata.get_repository(registry, name)
         if existing is not None or not self.ctx.create_on_push:
             await self.ctx.access.check(caller, action, registry, name, existing)
@@ -91,12 +106,16 @@ class Registry:
             return existing
         # Losing a race with another push that created it is fine: use theirs.
         with contextlib.suppress(RepositoryAlreadyExistsException):
-            await self.repositories.create_repository(caller, repository_name=name)
+            await self.repositories.create_repository(
+                caller, registry_id=self.registry_id, repository_name=name
+            )
         return await self.repository(caller, name, action)
 
     async def blob_size(self, caller: Principal, name: str, digest: Digest) -> int:
         """Size of a blob linked into the repository (HEAD answers from metadata)."""
-        registry = await authorize(self.ctx, caller, None, "BatchCheckLayerAvailability", name)
+        registry = await authorize(
+            self.ctx, caller, self.registry_id, "BatchCheckLayerAvailability", name
+        )
         exists, size = await self.ctx.metadata.blob_in_repository(registry, name, str(digest))
         if not exists:
             raise RepositoryNotFoundException(not_found_message(name, registry))
@@ -127,7 +146,7 @@ class Registry:
 
     async def manifest(self, caller: Principal, name: str, reference: str) -> StoredManifest:
         """The manifest a tag or digest names in the repository."""
-        registry = await authorize(self.ctx, caller, None, "BatchGetImage", name)
+        registry = await authorize(self.ctx, caller, self.registry_id, "BatchGetImage", name)
         if is_digest(reference):
             try:
                 digest = str(Digest.parse(reference))
@@ -240,7 +259,7 @@ class Registry:
     ) -> tuple[list[str], bool]:
         """Repository names of the caller's registry after ``last``; and whether more follow."""
         page = min(limit if limit is not None else MAX_PAGE, MAX_PAGE)
-        registry = registry_of(self.ctx, caller, None)
+        registry = registry_of(self.ctx, caller, self.registry_id)
         rows = await self.ctx.metadata.list_repositories(registry, None, last, page + 1)
         shown = [row.name for row in rows[:page] if await self.repositories.visible(caller, row)]
         return shown, len(rows) > page

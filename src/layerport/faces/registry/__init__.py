@@ -8,6 +8,7 @@ and answered by one small handler; service errors become the spec's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -48,6 +49,19 @@ HANDLERS: dict[tuple[str, str], Handler] = {
 ANONYMOUS_REFUSALS = frozenset({"AccessDeniedException", "RepositoryNotFoundException"})
 #: Routes an anonymous caller may try: reads of a repository.
 ANONYMOUS_ROUTES = frozenset({"manifest", "blob", "tags", "referrers"})
+
+
+_ACCOUNT_LABEL = re.compile(r"\d{12}")
+
+
+def registry_from_host(host: str) -> str | None:
+    """The registry a request's host names, as ECR's ``<account>.dkr.ecr.<region>…`` does.
+
+    A host whose first label is 12 digits (``123456789012.registry.example:5000``)
+    addresses that account's registry; any other host, the caller's own.
+    """
+    label = host.split(".", 1)[0] if "." in host else ""
+    return label if _ACCOUNT_LABEL.fullmatch(label) else None
 
 
 class RegistryFace:
@@ -106,7 +120,8 @@ class RegistryFace:
         handler = HANDLERS.get((route.kind, request.method))
         if handler is None:
             return oci_error(405, "UNSUPPORTED", f"{request.method} is not supported here")
-        call = Call(request, caller, route.name, route.ref, self.service, self.registry)
+        registry = self.registry.at(registry_from_host(request.host))
+        call = Call(request, caller, route.name, route.ref, self.service, registry)
         try:
             return await handler(call)
         except EcrError as error:

@@ -40,7 +40,8 @@ async def get_blob(call: Call) -> web.StreamResponse:
     digest = parse_digest(call.ref)
     if isinstance(digest, web.Response):
         return digest
-    url = await call.service.layers.download_url(call.caller, None, call.name, digest)
+    layers = call.service.layers
+    url = await layers.download_url(call.caller, call.registry.registry_id, call.name, digest)
     return web.Response(
         status=307,
         headers={**API_VERSION, "Location": url, "Docker-Content-Digest": str(digest)},
