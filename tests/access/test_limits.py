@@ -23,26 +23,9 @@ from botocore.exceptions import ClientError
 
 from tests.access.support import admin_in_process, code_of, new_key, unique
 from tests.ecr.helpers import signed_post
-from tests.registry.http_support import DOCKER_MANIFEST, V2, errors_of
+from tests.registry.http_support import DOCKER_MANIFEST, SPEC_CODES, V2, errors_of
 from tests.support import Server, image_config, image_manifest, registry_login, sha256, upload_blob
 
-#: The error codes the distribution spec allows in an error body.
-SPEC_CODES = {
-    "BLOB_UNKNOWN",
-    "BLOB_UPLOAD_INVALID",
-    "BLOB_UPLOAD_UNKNOWN",
-    "DIGEST_INVALID",
-    "MANIFEST_BLOB_UNKNOWN",
-    "MANIFEST_INVALID",
-    "MANIFEST_UNKNOWN",
-    "NAME_INVALID",
-    "NAME_UNKNOWN",
-    "SIZE_INVALID",
-    "UNAUTHORIZED",
-    "DENIED",
-    "UNSUPPORTED",
-    "TOOMANYREQUESTS",
-}
 MAX_MANIFEST = 4 * 1024 * 1024
 T = TypeVar("T")
 MAX_BODY = 28 * 1024 * 1024

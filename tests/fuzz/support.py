@@ -24,6 +24,7 @@ from botocore.credentials import Credentials
 from hypothesis import HealthCheck, settings
 
 from layerport import ecr_model
+from tests.registry.http_support import SPEC_CODES
 from tests.support import Server
 
 #: Bounded, reproducible runs: no example database in the work tree, a blob to replay failures.
@@ -76,25 +77,7 @@ SIGNATURE_ERRORS = frozenset(
 )
 
 #: The distribution spec's error codes, plus the ones ECR itself answers on ``/v2/``.
-OCI_CODES = frozenset(
-    {
-        "BLOB_UNKNOWN",
-        "BLOB_UPLOAD_INVALID",
-        "BLOB_UPLOAD_UNKNOWN",
-        "DIGEST_INVALID",
-        "MANIFEST_BLOB_UNKNOWN",
-        "MANIFEST_INVALID",
-        "MANIFEST_UNKNOWN",
-        "NAME_INVALID",
-        "NAME_UNKNOWN",
-        "SIZE_INVALID",
-        "UNAUTHORIZED",
-        "DENIED",
-        "UNSUPPORTED",
-        "TOOMANYREQUESTS",
-        "TAG_INVALID",
-    }
-)
+OCI_CODES = SPEC_CODES
 
 
 def sha256(data: bytes) -> str:

@@ -32,6 +32,29 @@ EMPTY_CONFIG = b"{}"
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 
 
+#: The codes the distribution spec allows in an error body ("MUST be one of the following"),
+#: plus TAG_INVALID, which ECR itself answers for an immutable tag (docker prints it).
+SPEC_CODES = frozenset(
+    {
+        "BLOB_UNKNOWN",
+        "BLOB_UPLOAD_INVALID",
+        "BLOB_UPLOAD_UNKNOWN",
+        "DIGEST_INVALID",
+        "MANIFEST_BLOB_UNKNOWN",
+        "MANIFEST_INVALID",
+        "MANIFEST_UNKNOWN",
+        "NAME_INVALID",
+        "NAME_UNKNOWN",
+        "SIZE_INVALID",
+        "UNAUTHORIZED",
+        "DENIED",
+        "UNSUPPORTED",
+        "TOOMANYREQUESTS",
+        "TAG_INVALID",
+    }
+)
+
+
 class V2:
     """A ``/v2/`` client: Basic auth on every request, never following redirects."""
 

@@ -7,28 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.registry.http_support import OCI_MANIFEST, V2, errors_of
+from tests.registry.http_support import OCI_MANIFEST, SPEC_CODES, V2, errors_of
 from tests.support import Server, sha256
-
-#: The codes the distribution spec allows in an error body ("MUST be one of the following"),
-#: plus TAG_INVALID, which ECR itself answers for an immutable tag (docker prints it).
-SPEC_CODES = {
-    "BLOB_UNKNOWN",
-    "BLOB_UPLOAD_INVALID",
-    "BLOB_UPLOAD_UNKNOWN",
-    "DIGEST_INVALID",
-    "MANIFEST_BLOB_UNKNOWN",
-    "MANIFEST_INVALID",
-    "MANIFEST_UNKNOWN",
-    "NAME_INVALID",
-    "NAME_UNKNOWN",
-    "SIZE_INVALID",
-    "UNAUTHORIZED",
-    "DENIED",
-    "UNSUPPORTED",
-    "TOOMANYREQUESTS",
-    "TAG_INVALID",
-}
 
 BAD_DIGESTS = [
     "sha256:abc",
