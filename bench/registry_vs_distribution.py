@@ -57,6 +57,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from tests.media_types import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST
 
 import distribution
 import layerport
@@ -66,7 +67,7 @@ from layer_rss import Sampler
 
 # isort: split
 # tests/ is importable once _common has put the repository root on sys.path.
-from tests.registry.oci_layout import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Blob, Layout
+from tests.registry.oci_layout import Blob, Layout
 from tests.support import registry_login
 
 LARGE_TAG, SMALL_TAG = "large", "small"

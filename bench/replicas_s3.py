@@ -58,6 +58,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from tests.media_types import OCI_MANIFEST
 
 import distribution
 import layerport
@@ -78,7 +79,7 @@ from registry_vs_distribution import fire as fire_v2
 # isort: split
 # tests/ is importable once _common has put the repository root on sys.path.
 from tests.backends.nginx import Nginx
-from tests.registry.oci_layout import OCI_MANIFEST, Blob, Layout
+from tests.registry.oci_layout import Blob, Layout
 from tests.support import (
     S3_CREDENTIALS,
     S3Server,

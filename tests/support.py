@@ -50,6 +50,23 @@ def require_tool(name: str) -> str:
     return path
 
 
+def wait_until_listening(
+    process: subprocess.Popen[bytes], port: int, log: Path, what: str, timeout: float = 30
+) -> None:
+    """Return once ``process`` accepts connections on 127.0.0.1:``port``; raise with its log
+    if it exits or does not listen within ``timeout`` seconds (the caller stops it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start: {log.read_text()}")
+
+
 @dataclass
 class Server:
     """A ``layerport serve`` child process on a free loopback port."""
@@ -127,17 +144,12 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"layerport exited: {self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"layerport did not start: {self.log_path.read_text()}")
+        try:
+            wait_until_listening(self.process, self.port, self.log_path, "layerport")
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the process (SIGKILL to simulate a crash)."""
@@ -275,15 +287,12 @@ class S3Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"moto_server did not start: {self.log.read_text()}")
+        try:
+            wait_until_listening(self.process, self.port, self.log, "moto_server")
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def client(self) -> Any:
         """A boto3 S3 client for this server."""

@@ -23,7 +23,8 @@ from botocore.exceptions import ClientError
 
 from tests.access.support import admin_in_process, code_of, new_key, unique
 from tests.ecr.helpers import signed_post
-from tests.registry.http_support import DOCKER_MANIFEST, SPEC_CODES, V2, errors_of
+from tests.media_types import DOCKER_MANIFEST
+from tests.registry.http_support import SPEC_CODES, V2, errors_of
 from tests.support import Server, image_config, image_manifest, registry_login, sha256, upload_blob
 
 MAX_MANIFEST = 4 * 1024 * 1024

@@ -37,7 +37,8 @@ from tests.access.support import (
     started,
     unique,
 )
-from tests.registry.http_support import DOCKER_MANIFEST, V2, errors_of
+from tests.media_types import DOCKER_MANIFEST
+from tests.registry.http_support import V2, errors_of
 from tests.support import (
     PushedImage,
     Server,

@@ -7,12 +7,10 @@ system's nginx service is never touched.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
 
-from tests.support import free_port, require_tool
+from tests.support import free_port, require_tool, wait_until_listening
 
 DEPLOY_CONFIG = Path(__file__).parents[2] / "deploy" / "nginx.conf"
 TEMP_PATHS = "".join(
@@ -90,17 +88,12 @@ class Nginx:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.log_path.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"nginx did not start: {self.log_path.read_text()}")
+        try:
+            wait_until_listening(self.process, self.port, self.log_path, "nginx", timeout=15)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         """Stop nginx (SIGTERM: fast shutdown), killing it if it lingers."""

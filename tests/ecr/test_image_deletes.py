@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.ecr.helpers import DOCKER_LIST, DOCKER_MANIFEST, index_manifest, manifest_descriptor
+from tests.ecr.helpers import index_manifest, manifest_descriptor
+from tests.media_types import DOCKER_LIST, DOCKER_MANIFEST
 from tests.support import ACCOUNT_ID, push_image, sha256
 
 PLATFORM = {"architecture": "amd64", "os": "linux"}

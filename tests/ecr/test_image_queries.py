@@ -7,16 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.ecr.helpers import (
-    DOCKER_LIST,
-    DOCKER_MANIFEST,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    error_of,
-    index_manifest,
-    manifest_descriptor,
-    put_oci_image,
-)
+from tests.ecr.helpers import error_of, index_manifest, manifest_descriptor, put_oci_image
+from tests.media_types import DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from tests.support import ACCOUNT_ID, push_image, sha256
 
 PLATFORM = {"architecture": "amd64", "os": "linux"}

@@ -9,6 +9,14 @@ import pytest
 from botocore.config import Config
 
 from tests.ecr.helpers import (
+    error_of,
+    index_manifest,
+    manifest_descriptor,
+    oci_manifest,
+    put_oci_image,
+    upload_image_blobs,
+)
+from tests.media_types import (
     DOCKER_CONFIG,
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -16,12 +24,6 @@ from tests.ecr.helpers import (
     OCI_EMPTY,
     OCI_INDEX,
     OCI_MANIFEST,
-    error_of,
-    index_manifest,
-    manifest_descriptor,
-    oci_manifest,
-    put_oci_image,
-    upload_image_blobs,
 )
 from tests.support import (
     ACCOUNT_ID,

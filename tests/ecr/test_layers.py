@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.ecr.helpers import OCI_EMPTY, OCI_LAYER, error_of, oci_manifest
+from tests.ecr.helpers import error_of, oci_manifest
+from tests.media_types import OCI_EMPTY, OCI_LAYER
 from tests.support import ACCOUNT_ID, Server, image_manifest, push_image, sha256, upload_blob
 
 DIGEST_PATTERN = "[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+"

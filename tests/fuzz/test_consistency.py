@@ -35,15 +35,13 @@ from hypothesis import strategies as st
 
 from layerport.service import manifests as manifest_parser
 from tests.fuzz.support import SignedClient, check_ecr_response, check_oci_response, fuzz_settings
+from tests.media_types import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from tests.registry.http_support import V2
 from tests.support import Server, registry_login
 
 REPOS = ("cons/a", "cons/b")
 #: A small universe of contents, so uploads, links and deletes collide.
 BLOBS = (b"", b"alpha" * 30, b"bravo" * 200, b"charlie" * 7, b'{"architecture":"amd64"}')
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def _digest(data: bytes, algorithm: str = "sha256") -> str:

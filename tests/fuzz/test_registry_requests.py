@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 
 from tests.fuzz import documents
 from tests.fuzz.support import basic, check_oci_response, fuzz_settings, raw_http, sha256
-from tests.registry.http_support import OCI_MANIFEST, V2
+from tests.media_types import OCI_MANIFEST
+from tests.registry.http_support import V2
 from tests.support import Server, registry_login
 
 FULL, EMPTY = "fuzzreg/full", "fuzzreg/empty"
@@ -431,9 +432,12 @@ def test_manifest_pushes(registry: Registry, data: st.DataObject) -> None:
 
 
 def test_the_seeded_image_can_be_pulled(registry: Registry) -> None:
-    # the control for the tests above: the seeded image is where it should be
-    got = registry.v2.get(f"/v2/{FULL}/manifests/latest", headers={"Accept": OCI_MANIFEST})
-    assert got.status_code == 200
+    # the control for the tests above: the seeded image is where it should be (by digest:
+    # generated pushes may legitimately move the "latest" tag to another manifest)
+    got = registry.v2.get(
+        f"/v2/{FULL}/manifests/{registry.manifest_digest}", headers={"Accept": OCI_MANIFEST}
+    )
+    assert got.status_code == 200 and got.content == registry.manifest
     blob = registry.v2.get(f"/v2/{FULL}/blobs/{sha256(LAYERS[0])}")
     assert blob.status_code == 307
     assert requests.get(blob.headers["Location"], timeout=30).content == LAYERS[0]

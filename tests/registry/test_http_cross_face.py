@@ -8,14 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.registry.http_support import (
-    DOCKER_MANIFEST,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    V2,
-    comparable_url,
-    index_manifest,
-)
+from tests.media_types import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from tests.registry.http_support import V2, comparable_url, index_manifest
 from tests.support import Server, push_image, sha256
 
 

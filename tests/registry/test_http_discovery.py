@@ -10,11 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.media_types import OCI_EMPTY, OCI_INDEX, OCI_MANIFEST
 from tests.registry.http_support import (
     EMPTY_CONFIG,
-    OCI_EMPTY,
-    OCI_INDEX,
-    OCI_MANIFEST,
     V2,
     Image,
     basic_credentials,

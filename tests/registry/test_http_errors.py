@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.registry.http_support import OCI_MANIFEST, SPEC_CODES, V2, errors_of
+from tests.media_types import OCI_MANIFEST
+from tests.registry.http_support import SPEC_CODES, V2, errors_of
 from tests.support import Server, sha256
 
 BAD_DIGESTS = [

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.registry.http_support import OCI_INDEX, OCI_MANIFEST, V2, errors_of, index_manifest
+from tests.media_types import OCI_INDEX, OCI_MANIFEST
+from tests.registry.http_support import V2, errors_of, index_manifest
 from tests.support import Server, sha256
 
 

@@ -8,13 +8,9 @@ from typing import Any
 import pytest
 import requests
 
+from tests.media_types import DOCKER_LIST, DOCKER_MANIFEST, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST
 from tests.registry.http_support import (
-    DOCKER_LIST,
-    DOCKER_MANIFEST,
     EMPTY_CONFIG,
-    OCI_EMPTY,
-    OCI_INDEX,
-    OCI_MANIFEST,
     V2,
     Image,
     comparable_url,

@@ -8,16 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.registry.http_support import (
-    EMPTY_CONFIG,
-    OCI_EMPTY,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    V2,
-    descriptor,
-    errors_of,
-    image_manifest,
-)
+from tests.media_types import OCI_EMPTY, OCI_INDEX, OCI_MANIFEST
+from tests.registry.http_support import EMPTY_CONFIG, V2, descriptor, errors_of, image_manifest
 from tests.support import Server, registry_login, sha256
 
 

@@ -20,6 +20,7 @@ import oras.oci
 import pytest
 import requests
 
+from tests.media_types import OCI_EMPTY, OCI_INDEX, OCI_MANIFEST
 from tests.support import Server, registry_login, sha256
 
 pytestmark = pytest.mark.interop
@@ -28,9 +29,6 @@ PAYLOAD_TYPE = "application/vnd.layerport.test.payload.v1"
 CONFIG_TYPE = "application/vnd.layerport.test.config.v1+json"
 SIGNATURE_TYPE = "application/vnd.layerport.test.signature.v1"
 SBOM_TYPE = "application/vnd.layerport.test.sbom.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 
 
 def host(server: Server) -> str:

@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 import requests
 
+from tests.media_types import DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST
 from tests.registry.interop import LayoutReader, Skopeo
-from tests.registry.oci_layout import OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Blob, Layout, layer
+from tests.registry.oci_layout import Blob, Layout, layer
 from tests.support import Server, image_manifest, sha256, upload_blob
 
 pytestmark = pytest.mark.interop
-
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 
 
 @pytest.fixture
