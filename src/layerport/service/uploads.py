@@ -240,7 +240,17 @@ class Uploads:
                 await metadata.mark_upload_verified(upload_id, str(actual))
             else:
                 actual = Digest.parse(upload.digest)
-            await self.ctx.blobs.commit(upload_id, actual)
+            try:
+                await self.ctx.blobs.commit(upload_id, actual)
+            except FileNotFoundError:
+                # The upload's bytes are gone and the blob is not in the store either:
+                # nothing can be committed.  Forget the session so the client starts over
+                # (a 404 on the upload tells registry clients exactly that).
+                await self._drop(upload_id)
+                raise UploadNotFoundException(
+                    f"The data of the upload with id '{upload_id}' is no longer stored; "
+                    f"start the upload again"
+                ) from None
             self._hashers.pop(upload_id, None)
             linked_now = await metadata.finish_upload(
                 upload_id, repository.id, str(actual), upload.size

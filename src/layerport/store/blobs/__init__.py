@@ -48,7 +48,11 @@ class BlobStore(Protocol):
         ...
 
     async def commit(self, upload_id: str, digest: Digest) -> None:
-        """Make the upload's bytes the blob ``digest`` and forget the upload."""
+        """Make the upload's bytes the blob ``digest`` and forget the upload.
+
+        FileNotFoundError when the upload has no stored bytes and the blob is not
+        in the store (only the empty blob can be made from nothing).
+        """
         ...
 
     async def discard(self, upload_id: str) -> None:
